@@ -1,0 +1,68 @@
+/**
+ * A thin promise-based caller for varledger.v1.Ledger unary RPCs, typed from
+ * the generated service definition. Requests are partial messages: omitted
+ * fields take their proto defaults.
+ */
+import { Client, credentials, Metadata, type ChannelOptions } from '@grpc/grpc-js';
+import * as gen from '../gen/varledger/v1/ledger.js';
+import { ACTOR_HEADER } from '../server/call-context.js';
+
+type Definition = typeof gen.LedgerService;
+export type UnaryMethod = { [K in keyof Definition]: Definition[K]['responseStream'] extends false ? K : never }[keyof Definition];
+export type RequestOf<K extends UnaryMethod> = Parameters<Definition[K]['requestSerialize']>[0];
+export type ResponseOf<K extends UnaryMethod> = ReturnType<Definition[K]['responseDeserialize']>;
+
+const REQUEST_TYPES: { [K in UnaryMethod]: gen.MessageFns<RequestOf<K>> } = {
+  createSession: gen.CreateSessionRequest,
+  getSession: gen.GetSessionRequest,
+  heartbeat: gen.HeartbeatRequest,
+  closeSession: gen.CloseSessionRequest,
+  listSessions: gen.ListSessionsRequest,
+  registerVariable: gen.RegisterVariableRequest,
+  getVariable: gen.GetVariableRequest,
+  getVariables: gen.GetVariablesRequest,
+  listVariables: gen.ListVariablesRequest,
+  setVariable: gen.SetVariableRequest,
+  deleteVariable: gen.DeleteVariableRequest,
+  commit: gen.CommitRequest,
+};
+
+export interface CallOptions {
+  /** Recorded as the actor of any change the call makes. */
+  readonly actor?: string;
+  readonly deadline?: Date;
+}
+
+export class LedgerRpc {
+  readonly grpc: Client;
+
+  constructor(address: string, channelOptions: ChannelOptions = {}) {
+    this.grpc = new Client(address, credentials.createInsecure(), channelOptions);
+  }
+
+  call<K extends UnaryMethod>(method: K, request: gen.DeepPartial<RequestOf<K>>, options: CallOptions = {}): Promise<ResponseOf<K>> {
+    const definition = gen.LedgerService[method] as unknown as {
+      path: string;
+      requestSerialize: (value: RequestOf<K>) => Buffer;
+      responseDeserialize: (value: Buffer) => ResponseOf<K>;
+    };
+    const message = REQUEST_TYPES[method].fromPartial(request);
+    const metadata = new Metadata();
+    if (options.actor) metadata.set(ACTOR_HEADER, options.actor);
+    return new Promise((resolve, reject) => {
+      this.grpc.makeUnaryRequest(
+        definition.path,
+        definition.requestSerialize,
+        definition.responseDeserialize,
+        message,
+        metadata,
+        options.deadline ? { deadline: options.deadline } : {},
+        (error, response) => (error || response === undefined ? reject(error) : resolve(response)),
+      );
+    });
+  }
+
+  close(): void {
+    this.grpc.close();
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Conversion rules: what a caller may send for each variable type, and the
+ * stored value it becomes. Anything else is `Cannot convert … to <type>`.
+ *
+ * - float: floats, integers, numeric strings ("1.5", "NaN", "-Infinity")
+ * - integer: integers, integral floats, integer strings ("42")
+ * - boolean: booleans, "true" / "false"
+ * - string, choice, module: strings
+ * - embedding: vectors of finite numbers
+ * - tensor: tensors (shape × data must agree), or a vector as a 1-D tensor
+ */
+import { DomainError } from './errors.js';
+import { describeValue, formatShape } from './describe.js';
+import { TENSOR_DTYPES, type TensorDtype, type Value, type VariableType } from './types.js';
+
+const INTEGER_TEXT = /^[+-]?\d{1,20}$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const INTEGER_DTYPES: readonly TensorDtype[] = ['int8', 'int16', 'int32', 'int64', 'uint8'];
+
+const cannot = (input: Value, type: VariableType) =>
+  new DomainError('invalid_value', `Cannot convert ${describeValue(input)} to ${type}`);
+
+function parseFloatText(text: string): number | undefined {
+  const t = text.trim();
+  if (t === 'NaN') return NaN;
+  if (t === 'Infinity' || t === '+Infinity') return Infinity;
+  if (t === '-Infinity') return -Infinity;
+  if (t === '') return undefined;
+  const n = Number(t);
+  return Number.isNaN(n) || !Number.isFinite(n) ? undefined : n;
+}
+
+function inInt64(n: bigint): bigint | undefined {
+  return n >= INT64_MIN && n <= INT64_MAX ? n : undefined;
+}
+
+function toInteger(input: Value): bigint | undefined {
+  switch (input.kind) {
+    case 'integer':
+      return inInt64(input.value);
+    case 'float':
+      return Number.isInteger(input.value) ? inInt64(BigInt(input.value)) : undefined;
+    case 'string': {
+      const t = input.value.trim();
+      return INTEGER_TEXT.test(t) ? inInt64(BigInt(t)) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function toFloat(input: Value): number | undefined {
+  switch (input.kind) {
+    case 'float':
+      return input.value;
+    case 'integer':
+      return Number(input.value);
+    case 'string':
+      return parseFloatText(input.value);
+    default:
+      return undefined;
+  }
+}
+
+function checkFinite(values: readonly number[], what: string): void {
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new DomainError('invalid_value', `${what} element ${bad} is not a finite number`);
+}
+
+function toTensor(input: Value, type: VariableType): Value {
+  if (input.kind === 'vector') {
+    checkFinite(input.values, 'Tensor');
+    return { kind: 'tensor', shape: [input.values.length], data: input.values, dtype: 'float64' };
+  }
+  if (input.kind !== 'tensor') throw cannot(input, type);
+  const dtype = input.dtype === '' ? 'float64' : input.dtype;
+  if (!(TENSOR_DTYPES as readonly string[]).includes(dtype)) {
+    throw new DomainError('invalid_value', `Unknown tensor dtype ${JSON.stringify(dtype)}; use one of ${TENSOR_DTYPES.join(', ')}`);
+  }
+  if (input.shape.length === 0) throw new DomainError('invalid_value', 'Tensor shape is empty');
+  const size = input.shape.reduce((a, b) => a * b, 1);
+  if (size !== input.data.length) {
+    throw new DomainError(
+      'invalid_value',
+      `Tensor data has ${input.data.length} values but shape ${formatShape(input.shape)} needs ${size}`,
+    );
+  }
+  checkFinite(input.data, 'Tensor');
+  if ((INTEGER_DTYPES as readonly string[]).includes(dtype) && !input.data.every(Number.isInteger)) {
+    throw new DomainError('invalid_value', `Tensor of dtype ${dtype} holds a non-integer value`);
+  }
+  return { kind: 'tensor', shape: input.shape, data: input.data, dtype };
+}
+
+/**
+ * Converts a caller's value into the stored value of `type`. Never touches
+ * constraints (see `checkValue`). Throws `invalid_value` when no rule applies.
+ */
+export function convertValue(type: VariableType, input: Value): Value {
+  switch (type) {
+    case 'float': {
+      const v = toFloat(input);
+      if (v === undefined) throw cannot(input, type);
+      return { kind: 'float', value: v };
+    }
+    case 'integer': {
+      const v = toInteger(input);
+      if (v === undefined) throw cannot(input, type);
+      return { kind: 'integer', value: v };
+    }
+    case 'boolean':
+      if (input.kind === 'boolean') return input;
+      if (input.kind === 'string' && (input.value === 'true' || input.value === 'false')) {
+        return { kind: 'boolean', value: input.value === 'true' };
+      }
+      throw cannot(input, type);
+    case 'string':
+    case 'choice':
+    case 'module':
+      if (input.kind === 'string') return input;
+      throw cannot(input, type);
+    case 'embedding':
+      if (input.kind !== 'vector') throw cannot(input, type);
+      checkFinite(input.values, 'Embedding');
+      return input;
+    case 'tensor':
+      return toTensor(input, type);
+    default: {
+      const exhaustive: never = type;
+      throw new Error(`unhandled type ${String(exhaustive)}`);
+    }
+  }
+}

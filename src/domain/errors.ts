@@ -1,0 +1,50 @@
+/**
+ * Typed domain errors. The code says what went wrong in domain terms; the
+ * server's single status table (src/server/status-table.ts) turns it into a
+ * gRPC status, so no other place decides protocol codes.
+ */
+export type ErrorCode =
+  /** The request is malformed: missing field, bad identifier, unknown enum. */
+  | 'invalid_request'
+  /** A value has the wrong type or breaks a constraint. */
+  | 'invalid_value'
+  | 'not_found'
+  | 'already_exists'
+  /** The session is closed or expired. */
+  | 'session_ended'
+  | 'version_conflict'
+  /** A revision that is compacted away or not yet written. */
+  | 'revision_out_of_range'
+  /** A message, field or batch over a limit. */
+  | 'too_large';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+/** One failing operation of a commit, as reported to the caller. */
+export interface OperationFailure {
+  readonly index: number;
+  readonly identifier: string;
+  readonly error: DomainError;
+}
+
+/**
+ * An atomic commit in which at least one operation failed. It carries every
+ * failure so the caller can fix them all at once; nothing was written.
+ */
+export class CommitRejectedError extends DomainError {
+  constructor(readonly failures: readonly OperationFailure[]) {
+    const first = failures[0];
+    if (!first) throw new Error('CommitRejectedError needs at least one failure');
+    const detail = failures.map((f) => `[${f.index}] ${f.identifier}: ${f.error.message}`).join('; ');
+    super(first.error.code, `Commit rejected, ${failures.length} of its operations failed: ${detail}`);
+    this.name = 'CommitRejectedError';
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The in-memory projection: every session's current state, folded from the
+ * log. Reads of current state never touch SQL. Each session state is
+ * immutable, so a reader that took one keeps a consistent snapshot while
+ * writes replace it.
+ */
+import { evolve, foldSessions, type Revision, type SessionId, type SessionState, type StoredEvent } from '../domain/index.js';
+import type { EventStore } from '../store/event-store.js';
+
+export class Projection {
+  private constructor(
+    private readonly sessions: Map<string, SessionState>,
+    private headRevision: Revision,
+  ) {}
+
+  /** Folds the whole log. */
+  static load(store: EventStore): Projection {
+    let head = 0 as Revision;
+    const sessions = foldSessions(
+      (function* track() {
+        for (const event of store.readAll()) {
+          head = event.revision;
+          yield event;
+        }
+      })(),
+    );
+    return new Projection(sessions, head);
+  }
+
+  /** The revision of the newest event folded in. */
+  get head(): Revision {
+    return this.headRevision;
+  }
+
+  session(id: SessionId): SessionState | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** All sessions, in id order. */
+  sessionsInOrder(): SessionState[] {
+    return [...this.sessions.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Folds events that directly follow the head. Returns the new state of the
+   * last session touched (the one a single-session commit changed).
+   */
+  apply(events: readonly StoredEvent[]): SessionState | undefined {
+    let last: SessionState | undefined;
+    let start = 0;
+    while (start < events.length) {
+      const first = events[start] as StoredEvent;
+      if (first.revision !== this.headRevision + 1) {
+        throw new Error(`projection at ${this.headRevision} cannot apply revision ${first.revision}`);
+      }
+      // Group the run of consecutive events of one session into one evolve.
+      let end = start + 1;
+      while (end < events.length && (events[end] as StoredEvent).sessionId === first.sessionId) end++;
+      const run = events.slice(start, end);
+      last = evolve(this.sessions.get(first.sessionId), run);
+      this.sessions.set(first.sessionId, last);
+      this.headRevision = (run[run.length - 1] as StoredEvent).revision;
+      start = end;
+    }
+    return last;
+  }
+}

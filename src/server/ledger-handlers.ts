@@ -1,0 +1,190 @@
+/**
+ * gRPC handlers of varledger.v1.Ledger: parse the request, call the ledger
+ * service, translate the reply. Errors go through the status table only.
+ */
+import type { handleUnaryCall, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import {
+  DomainError,
+  parseIdentifier,
+  parseRevision,
+  parseSessionId,
+  parseVariableName,
+  type Metadata,
+  type Operation,
+  type SessionId,
+} from '../domain/index.js';
+import type { LedgerServer, Operation as WireOperation } from '../gen/varledger/v1/ledger.js';
+import type { LedgerService } from '../service/ledger-service.js';
+import { actorOf } from './call-context.js';
+import { statusName, toGrpcError } from './status-table.js';
+import {
+  constraintsFromWire,
+  expectedVersionFromWire,
+  metadataFromWire,
+  sessionToWire,
+  typeFromWire,
+  valueFromWire,
+  variableToWire,
+} from './wire.js';
+
+const MAX_PAGE_SIZE = 1000;
+const DEFAULT_PAGE_SIZE = 100;
+
+type Unary<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Res;
+
+function operationFromWire(op: WireOperation, sessionId: SessionId, shared: Metadata, index: number): Operation {
+  const kind = op.op;
+  if (!kind) throw new DomainError('invalid_request', `operations[${index}] is empty: set register, set or delete`);
+  switch (kind.$case) {
+    case 'register': {
+      const r = kind.register;
+      return {
+        kind: 'register_variable',
+        sessionId,
+        name: parseVariableName(r.name),
+        type: typeFromWire(r.type),
+        value: valueFromWire(r.initialValue, `operations[${index}].register.initial_value`),
+        constraints: constraintsFromWire(r.constraints),
+        metadata: { ...shared, ...metadataFromWire(r.metadata) },
+        description: r.description,
+      };
+    }
+    case 'set': {
+      const s = kind.set;
+      return {
+        kind: 'set_variable',
+        sessionId,
+        identifier: parseIdentifier(s.identifier),
+        value: valueFromWire(s.value, `operations[${index}].set.value`),
+        metadata: { ...shared, ...metadataFromWire(s.metadata) },
+        expectedVersion: expectedVersionFromWire(s.expectedVersion),
+      };
+    }
+    case 'delete': {
+      const d = kind.delete;
+      return {
+        kind: 'delete_variable',
+        sessionId,
+        identifier: parseIdentifier(d.identifier),
+        metadata: { ...shared, ...metadataFromWire(d.metadata) },
+        expectedVersion: expectedVersionFromWire(d.expectedVersion),
+      };
+    }
+    default: {
+      const exhaustive: never = kind;
+      throw new DomainError('invalid_request', `Unknown operation ${JSON.stringify(exhaustive)}`);
+    }
+  }
+}
+
+export function ledgerHandlers(service: LedgerService, logger: Logger): LedgerServer {
+  const unary =
+    <Req, Res>(handler: Unary<Req, Res>): handleUnaryCall<Req, Res> =>
+    (call, callback) => {
+      let reply: Res;
+      try {
+        reply = handler(call.request, call);
+      } catch (error) {
+        callback(toGrpcError(error, logger));
+        return;
+      }
+      callback(null, reply);
+    };
+
+  return {
+    createSession: unary((req, call) =>
+      sessionToWire(
+        service.createSession(
+          {
+            ...(req.sessionId !== '' && { sessionId: parseSessionId(req.sessionId) }),
+            metadata: metadataFromWire(req.metadata),
+            ttlSeconds: req.ttlSeconds,
+          },
+          actorOf(call.metadata),
+        ),
+      ),
+    ),
+    getSession: unary((req) => sessionToWire(service.getSession(parseSessionId(req.sessionId)))),
+    heartbeat: unary((req) => sessionToWire(service.heartbeat(parseSessionId(req.sessionId)))),
+    closeSession: unary((req, call) => sessionToWire(service.closeSession(parseSessionId(req.sessionId), actorOf(call.metadata)))),
+    listSessions: unary((req) => {
+      const pageSize = req.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(req.pageSize, MAX_PAGE_SIZE);
+      const page = service.listSessions(pageSize, req.pageToken);
+      return { sessions: page.sessions.map(sessionToWire), nextPageToken: page.nextPageToken };
+    }),
+
+    registerVariable: unary((req, call) =>
+      variableToWire(
+        service.register(
+          {
+            sessionId: parseSessionId(req.sessionId),
+            name: parseVariableName(req.name),
+            type: typeFromWire(req.type),
+            value: valueFromWire(req.initialValue, 'initial_value'),
+            constraints: constraintsFromWire(req.constraints),
+            metadata: metadataFromWire(req.metadata),
+            description: req.description,
+          },
+          actorOf(call.metadata),
+        ),
+      ),
+    ),
+    getVariable: unary((req) =>
+      variableToWire(
+        service.getVariable(parseSessionId(req.sessionId), parseIdentifier(req.identifier), parseRevision(req.atRevision)),
+      ),
+    ),
+    getVariables: unary((req) => {
+      const identifiers = req.identifiers.map(parseIdentifier);
+      const result = service.getVariables(parseSessionId(req.sessionId), identifiers, parseRevision(req.atRevision));
+      const variables: Record<string, ReturnType<typeof variableToWire>> = {};
+      for (const [identifier, variable] of result.found) variables[identifier] = variableToWire(variable);
+      return { variables, missing: result.missing, revision: BigInt(result.revision) };
+    }),
+    listVariables: unary((req) => {
+      const result = service.listVariables(parseSessionId(req.sessionId), req.pattern, parseRevision(req.atRevision));
+      return { variables: result.variables.map(variableToWire), revision: BigInt(result.revision) };
+    }),
+    setVariable: unary((req, call) =>
+      variableToWire(
+        service.set(
+          {
+            sessionId: parseSessionId(req.sessionId),
+            identifier: parseIdentifier(req.identifier),
+            value: valueFromWire(req.value, 'value'),
+            metadata: metadataFromWire(req.metadata),
+            expectedVersion: expectedVersionFromWire(req.expectedVersion),
+          },
+          actorOf(call.metadata),
+        ),
+      ),
+    ),
+    deleteVariable: unary((req, call) => {
+      const revision = service.delete(
+        {
+          sessionId: parseSessionId(req.sessionId),
+          identifier: parseIdentifier(req.identifier),
+          metadata: metadataFromWire(req.metadata),
+          expectedVersion: expectedVersionFromWire(req.expectedVersion),
+        },
+        actorOf(call.metadata),
+      );
+      return { revision: BigInt(revision) };
+    }),
+    commit: unary((req, call) => {
+      const sessionId = parseSessionId(req.sessionId);
+      const shared = metadataFromWire(req.metadata);
+      const operations = req.operations.map((op, i) => operationFromWire(op, sessionId, shared, i));
+      const result = service.commit({ sessionId, operations, atomic: req.atomic }, actorOf(call.metadata));
+      return {
+        revision: BigInt(result.revision),
+        results: result.outcomes.map((outcome, index) =>
+          outcome.ok
+            ? { index, ok: true, variable: outcome.variable && variableToWire(outcome.variable), errorCode: '', error: '' }
+            : { index, ok: false, variable: undefined, errorCode: statusName(outcome.error.code), error: outcome.error.message },
+        ),
+      };
+    }),
+  };
+}

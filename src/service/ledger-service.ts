@@ -1,0 +1,329 @@
+/**
+ * The application layer: runs each command through decide → append (one
+ * transaction) → evolve, keeps session idle timers, and answers reads from
+ * the projection. Protocol-neutral: the gRPC handlers (and later the
+ * Snakepit-compatible service) translate to and from it.
+ */
+import picomatch from 'picomatch';
+import {
+  DomainError,
+  decide,
+  decideCommit,
+  evolve,
+  findVariable,
+  foldSessions,
+  requireActive,
+  requireVariable,
+  type Command,
+  type Commit,
+  type CreateSession,
+  type DecideContext,
+  type DeleteVariable,
+  type NewEvent,
+  type OperationOutcome,
+  type RegisterVariable,
+  type Revision,
+  type SessionId,
+  type SessionState,
+  type SetVariable,
+  type StoredEvent,
+  type VariableState,
+} from '../domain/index.js';
+import { Projection } from '../projection/projection.js';
+import type { EventStore } from '../store/event-store.js';
+import type { Clock } from './clock.js';
+
+export interface LedgerServiceOptions {
+  readonly store: EventStore;
+  readonly clock: Clock;
+  readonly newIdSuffix: () => string;
+  readonly newSessionId: () => string;
+  /** Idle TTL for sessions created without one. */
+  readonly defaultTtlSeconds?: number;
+}
+
+/** A session with the expiry its idle timer gives it now. */
+export interface SessionView {
+  readonly session: SessionState;
+  readonly expiresAt: number;
+}
+
+export interface VariablesAt {
+  readonly variables: readonly VariableState[];
+  readonly revision: Revision;
+}
+
+export interface CommitResult {
+  /** Revision of the last event written; 0 when nothing was written. */
+  readonly revision: Revision;
+  readonly outcomes: readonly (OperationOutcome & { readonly variable?: VariableState })[];
+}
+
+/** Called after every commit, outside the transaction (the watch hub hooks in here). */
+export type CommitListener = (events: readonly StoredEvent[]) => void;
+
+export const DEFAULT_TTL_SECONDS = 3600;
+
+export class LedgerService {
+  private readonly projection: Projection;
+  /** Last call per session. Kept in memory: reads and heartbeats are not facts worth a log row. */
+  private readonly activity = new Map<string, number>();
+  /** After a restart every live session's idle timer starts afresh. */
+  private readonly startedAt: number;
+  private readonly listeners = new Set<CommitListener>();
+  readonly defaultTtlSeconds: number;
+
+  constructor(private readonly options: LedgerServiceOptions) {
+    this.projection = Projection.load(options.store);
+    this.startedAt = options.clock.now();
+    this.defaultTtlSeconds = options.defaultTtlSeconds ?? DEFAULT_TTL_SECONDS;
+  }
+
+  get head(): Revision {
+    return this.projection.head;
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ── sessions ───────────────────────────────────────────────────────────
+
+  createSession(command: Omit<CreateSession, 'kind' | 'sessionId'> & { sessionId?: SessionId }, actor: string): SessionView {
+    const sessionId = command.sessionId ?? (this.options.newSessionId() as SessionId);
+    this.execute(sessionId, actor, (session, ctx) => decide(session, { ...command, kind: 'create_session', sessionId }, ctx));
+    return this.view(sessionId);
+  }
+
+  /** Reports a session in any state; an idle one is expired first. */
+  getSession(sessionId: SessionId): SessionView {
+    this.expireIfIdle(sessionId);
+    return this.view(sessionId);
+  }
+
+  heartbeat(sessionId: SessionId): SessionView {
+    this.enter(sessionId);
+    return this.view(sessionId);
+  }
+
+  closeSession(sessionId: SessionId, actor: string): SessionView {
+    this.run({ kind: 'close_session', sessionId }, actor);
+    return this.view(sessionId);
+  }
+
+  /** Sessions in id order, after `pageToken` (the last id of the previous page). */
+  listSessions(pageSize: number, pageToken: string): { sessions: SessionView[]; nextPageToken: string } {
+    const all = this.projection.sessionsInOrder();
+    const start = pageToken ? all.findIndex((s) => s.id > pageToken) : 0;
+    const page = start < 0 ? [] : all.slice(start, start + pageSize);
+    const last = page[page.length - 1];
+    const more = start >= 0 && start + pageSize < all.length;
+    return { sessions: page.map((s) => this.view(s.id)), nextPageToken: more && last ? last.id : '' };
+  }
+
+  /** Expires every session idle past its TTL; returns how many. */
+  expireIdleSessions(): number {
+    let expired = 0;
+    for (const session of this.projection.sessionsInOrder()) {
+      if (this.expireIfIdle(session.id)) expired++;
+    }
+    return expired;
+  }
+
+  // ── variables ──────────────────────────────────────────────────────────
+
+  register(command: Omit<RegisterVariable, 'kind'>, actor: string): VariableState {
+    const session = this.run({ ...command, kind: 'register_variable' }, actor);
+    return requireVariable(session, command.name);
+  }
+
+  set(command: Omit<SetVariable, 'kind'>, actor: string): VariableState {
+    const stored = this.run({ ...command, kind: 'set_variable' }, actor);
+    return requireVariable(stored, command.identifier);
+  }
+
+  delete(command: Omit<DeleteVariable, 'kind'>, actor: string): Revision {
+    this.run({ ...command, kind: 'delete_variable' }, actor);
+    return this.projection.head;
+  }
+
+  getVariable(sessionId: SessionId, identifier: string, atRevision: Revision): VariableState {
+    return requireVariable(this.sessionAt(sessionId, atRevision), identifier);
+  }
+
+  getVariables(
+    sessionId: SessionId,
+    identifiers: readonly string[],
+    atRevision: Revision,
+  ): { found: Map<string, VariableState>; missing: string[]; revision: Revision } {
+    const session = this.sessionAt(sessionId, atRevision);
+    const found = new Map<string, VariableState>();
+    const missing: string[] = [];
+    for (const identifier of identifiers) {
+      const variable = findVariable(session, identifier);
+      if (variable) found.set(identifier, variable);
+      else missing.push(identifier);
+    }
+    return { found, missing, revision: this.revisionOf(atRevision) };
+  }
+
+  /** Variables whose names match a glob (`*`, `?`; empty = all), in name order. */
+  listVariables(sessionId: SessionId, pattern: string, atRevision: Revision): VariablesAt {
+    const session = this.sessionAt(sessionId, atRevision);
+    const matches = pattern === '' ? () => true : picomatch(pattern, { bash: true, dot: true });
+    const variables = [...session.variables.values()]
+      .filter((v) => matches(v.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { variables, revision: this.revisionOf(atRevision) };
+  }
+
+  commit(command: Omit<Commit, 'kind'>, actor: string): CommitResult {
+    let outcomes: readonly OperationOutcome[] = [];
+    let eventCounts: readonly number[] = [];
+    const before = this.projection.session(command.sessionId);
+    const stored = this.execute(command.sessionId, actor, (session, ctx) => {
+      const decision = decideCommit(session, { ...command, kind: 'commit' }, ctx);
+      outcomes = decision.outcomes;
+      eventCounts = decision.eventCounts;
+      return [...decision.events];
+    });
+    return { revision: stored.length ? this.projection.head : (0 as Revision), outcomes: this.withVariables(before, outcomes, eventCounts, stored) };
+  }
+
+  close(): void {
+    this.listeners.clear();
+    this.options.store.close();
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────
+
+  /** Runs one command; returns the session's state after it. */
+  private run(command: Command, actor: string): SessionState {
+    this.execute(command.sessionId, actor, (session, ctx) => decide(session, command, ctx));
+    return this.projection.session(command.sessionId) as SessionState;
+  }
+
+  /**
+   * decide → append → evolve. The decision runs inside the write transaction
+   * after folding in anything another process appended, so it always sees
+   * the newest state; the projection advances only once the commit is durable.
+   */
+  private execute(
+    sessionId: SessionId,
+    actor: string,
+    decideEvents: (session: SessionState | undefined, ctx: DecideContext) => NewEvent[],
+  ): StoredEvent[] {
+    this.expireIfIdle(sessionId);
+    const ctx = this.context(actor);
+    const stored = this.options.store.write((tx) => {
+      this.catchUp(tx.head());
+      const events = decideEvents(this.projection.session(sessionId), ctx);
+      return events.length > 0 ? tx.append(events) : [];
+    });
+    this.projection.apply(stored);
+    this.activity.set(sessionId, ctx.now);
+    if (stored.length > 0) for (const listener of this.listeners) listener(stored);
+    return stored;
+  }
+
+  private context(actor: string): DecideContext {
+    return {
+      now: this.options.clock.now(),
+      actor,
+      newIdSuffix: this.options.newIdSuffix,
+      defaultTtlSeconds: this.defaultTtlSeconds,
+    };
+  }
+
+  /** Folds events another process appended since our head. */
+  private catchUp(storeHead: Revision): void {
+    while (this.projection.head < storeHead) {
+      const tail = this.options.store.readAfter(this.projection.head, 10_000);
+      if (tail.length === 0) break;
+      this.projection.apply(tail);
+      for (const listener of this.listeners) listener(tail);
+    }
+  }
+
+  private expiresAt(session: SessionState): number {
+    const lastActive = Math.max(this.activity.get(session.id) ?? 0, session.modifiedAt, this.startedAt);
+    return lastActive + session.ttlSeconds * 1000;
+  }
+
+  /** Records expiry of an idle session; true when it expired now. */
+  private expireIfIdle(sessionId: SessionId): boolean {
+    const session = this.projection.session(sessionId);
+    if (session?.status !== 'active' || this.options.clock.now() < this.expiresAt(session)) return false;
+    const ctx = this.context('varledger');
+    const stored = this.options.store.write((tx) => {
+      this.catchUp(tx.head());
+      const events = decide(this.projection.session(sessionId), { kind: 'expire_session', sessionId }, ctx);
+      return events.length > 0 ? tx.append(events) : [];
+    });
+    this.projection.apply(stored);
+    if (stored.length > 0) for (const listener of this.listeners) listener(stored);
+    return stored.length > 0;
+  }
+
+  /** The live session for a call: expired if idle, refused if ended, timer refreshed. */
+  private enter(sessionId: SessionId): SessionState {
+    this.expireIfIdle(sessionId);
+    const session = requireActive(this.projection.session(sessionId), sessionId);
+    this.activity.set(sessionId, this.options.clock.now());
+    return session;
+  }
+
+  private view(sessionId: SessionId): SessionView {
+    const session = this.projection.session(sessionId);
+    if (!session) throw new DomainError('not_found', `Session not found: ${sessionId}`);
+    return { session, expiresAt: this.expiresAt(session) };
+  }
+
+  private revisionOf(atRevision: Revision): Revision {
+    return atRevision > 0 ? atRevision : this.projection.head;
+  }
+
+  /**
+   * The session as of a revision (0 = now). Current reads need a live
+   * session; past reads are history and work on ended sessions too.
+   */
+  private sessionAt(sessionId: SessionId, atRevision: Revision): SessionState {
+    if (atRevision === 0) return this.enter(sessionId);
+    const head = this.projection.head;
+    if (atRevision > head) {
+      throw new DomainError('revision_out_of_range', `Revision ${atRevision} is beyond the head of the log (${head})`);
+    }
+    const live = this.projection.session(sessionId);
+    // Nothing changed in this session since atRevision: the live state is that state.
+    if (live && live.modifiedRevision <= atRevision) return live;
+    const past = foldSessions(this.options.store.readSession(sessionId, atRevision)).get(sessionId);
+    if (!past) throw new DomainError('not_found', `Session not found at revision ${atRevision}: ${sessionId}`);
+    return past;
+  }
+
+  /** Attaches to each successful operation the variable as that operation left it. */
+  private withVariables(
+    before: SessionState | undefined,
+    outcomes: readonly OperationOutcome[],
+    eventCounts: readonly number[],
+    stored: readonly StoredEvent[],
+  ): CommitResult['outcomes'] {
+    let state = before;
+    let offset = 0;
+    return outcomes.map((outcome, i) => {
+      if (!outcome.ok) return outcome;
+      const count = eventCounts[i] ?? 0;
+      const slice = stored.slice(offset, offset + count);
+      offset += count;
+      const prior = state && findVariable(state, outcome.variableId);
+      state = foldInto(state, slice);
+      const variable = (state && findVariable(state, outcome.variableId)) ?? prior;
+      return variable ? { ...outcome, variable } : outcome;
+    });
+  }
+}
+
+function foldInto(state: SessionState | undefined, events: readonly StoredEvent[]): SessionState | undefined {
+  return events.length === 0 ? state : evolve(state, events);
+}

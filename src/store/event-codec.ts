@@ -1,0 +1,139 @@
+/**
+ * Maps events to rows of the `events` table and back. Columns hold what is
+ * queried (session, variable, kind, version, time, actor); the rest of an
+ * event is a JSON payload.
+ */
+import type {
+  EventKind,
+  Metadata,
+  NewEvent,
+  Revision,
+  SessionId,
+  StoredEvent,
+  VariableId,
+  VariableType,
+  Version,
+} from '../domain/index.js';
+import { decodeConstraints, decodeValue, encodeConstraints, encodeValue, type EncodedConstraints, type EncodedValue } from './value-codec.js';
+
+/** Column order of every SELECT and INSERT on `events`. */
+export const EVENT_COLUMNS = 'revision, commit_id, session_id, variable_id, kind, version, time, actor, payload';
+
+export type EventRow = [
+  revision: number,
+  commitId: number,
+  sessionId: string,
+  variableId: string | null,
+  kind: string,
+  version: number | null,
+  time: number,
+  actor: string,
+  payload: string,
+];
+
+interface Payload {
+  metadata?: Metadata;
+  ttl_seconds?: number;
+  name?: string;
+  type?: VariableType;
+  value?: EncodedValue;
+  constraints?: EncodedConstraints;
+  description?: string;
+}
+
+function payloadOf(event: NewEvent): Payload {
+  switch (event.kind) {
+    case 'session_created':
+      return { metadata: event.metadata, ttl_seconds: event.ttlSeconds };
+    case 'session_closed':
+    case 'session_expired':
+      return {};
+    case 'variable_registered':
+      return {
+        name: event.name,
+        type: event.type,
+        value: encodeValue(event.value),
+        constraints: encodeConstraints(event.constraints),
+        metadata: event.metadata,
+        description: event.description,
+      };
+    case 'variable_set':
+      return { value: encodeValue(event.value), metadata: event.metadata };
+    case 'variable_deleted':
+      return { metadata: event.metadata };
+    default: {
+      const exhaustive: never = event;
+      throw new Error(`unhandled event ${JSON.stringify(exhaustive)}`);
+    }
+  }
+}
+
+export function toRow(event: NewEvent, revision: number, commitId: number): EventRow {
+  const variableId = 'variableId' in event ? event.variableId : null;
+  const version = 'version' in event ? event.version : null;
+  return [
+    revision,
+    commitId,
+    event.sessionId,
+    variableId,
+    event.kind,
+    version,
+    event.time,
+    event.actor,
+    JSON.stringify(payloadOf(event)),
+  ];
+}
+
+export function fromRow(row: EventRow): StoredEvent {
+  const [revision, commitId, sessionId, variableId, kind, version, time, actor, payloadText] = row;
+  const p = JSON.parse(payloadText) as Payload;
+  const base = {
+    revision: revision as Revision,
+    commitId: commitId as Revision,
+    sessionId: sessionId as SessionId,
+    time,
+    actor,
+  };
+  const k = kind as EventKind;
+  switch (k) {
+    case 'session_created':
+      return { ...base, kind: k, metadata: p.metadata ?? {}, ttlSeconds: p.ttl_seconds ?? 0 };
+    case 'session_closed':
+    case 'session_expired':
+      return { ...base, kind: k };
+    case 'variable_registered':
+      return {
+        ...base,
+        kind: k,
+        variableId: variableId as VariableId,
+        version: (version ?? 0) as Version,
+        name: p.name ?? '',
+        type: p.type as VariableType,
+        value: decodeValue(p.value as EncodedValue),
+        constraints: decodeConstraints(p.constraints ?? {}),
+        metadata: p.metadata ?? {},
+        description: p.description ?? '',
+      };
+    case 'variable_set':
+      return {
+        ...base,
+        kind: k,
+        variableId: variableId as VariableId,
+        version: (version ?? 0) as Version,
+        value: decodeValue(p.value as EncodedValue),
+        metadata: p.metadata ?? {},
+      };
+    case 'variable_deleted':
+      return {
+        ...base,
+        kind: k,
+        variableId: variableId as VariableId,
+        version: (version ?? 0) as Version,
+        metadata: p.metadata ?? {},
+      };
+    default: {
+      const exhaustive: never = k;
+      throw new Error(`unknown event kind ${String(exhaustive)} at revision ${revision}`);
+    }
+  }
+}
