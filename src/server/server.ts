@@ -2,12 +2,13 @@
  * Server start-up and shutdown: opens the store, folds the projection, serves
  * varledger.v1.Ledger with health and reflection, and stops cleanly.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Logger } from 'pino';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { LedgerService as LedgerServiceDefinition } from '../gen/varledger/v1/ledger.js';
 import { randomSessionId, randomSuffix, systemClock, type Clock } from '../service/clock.js';
 import { LedgerService } from '../service/ledger-service.js';
@@ -40,9 +41,7 @@ export interface RunningServer {
 
 export const LEDGER_SERVICE_NAME = 'varledger.v1.Ledger';
 
-const PROTO_ROOT = fileURLToPath(
-  new URL(import.meta.url.includes('/dist/') ? '../../../proto/' : '../../proto/', import.meta.url),
-);
+const PROTO_ROOT = join(PACKAGE_ROOT, 'proto');
 
 /** Reflection needs descriptors, which the generated code does not carry. */
 function reflectionService(): ReflectionService {

@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 export interface Migration {
   readonly version: number;
@@ -22,10 +22,8 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-/** migrations/ at the package root, from src/store or dist/src/store. */
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(
-  new URL(import.meta.url.includes('/dist/') ? '../../../migrations/' : '../../migrations/', import.meta.url),
-);
+/** migrations/ at the package root. */
+export const DEFAULT_MIGRATIONS_DIR = join(PACKAGE_ROOT, 'migrations');
 
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
