@@ -3,7 +3,7 @@
  * the generated service definition. Requests are partial messages: omitted
  * fields take their proto defaults.
  */
-import { Client, credentials, Metadata, type ChannelOptions } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, type ChannelOptions, type ClientReadableStream } from '@grpc/grpc-js';
 import * as gen from '../gen/varledger/v1/ledger.js';
 import { ACTOR_HEADER } from '../server/call-context.js';
 
@@ -60,6 +60,21 @@ export class LedgerRpc {
         (error, response) => (error || response === undefined ? reject(error) : resolve(response)),
       );
     });
+  }
+
+  /** Opens a WatchVariables stream; cancel it with `stream.cancel()`. */
+  watch(request: gen.DeepPartial<gen.WatchVariablesRequest>, options: CallOptions = {}): ClientReadableStream<gen.WatchResponse> {
+    const definition = gen.LedgerService.watchVariables;
+    const metadata = new Metadata();
+    if (options.actor) metadata.set(ACTOR_HEADER, options.actor);
+    return this.grpc.makeServerStreamRequest(
+      definition.path,
+      definition.requestSerialize,
+      definition.responseDeserialize,
+      gen.WatchVariablesRequest.fromPartial(request),
+      metadata,
+      options.deadline ? { deadline: options.deadline } : {},
+    );
   }
 
   close(): void {

@@ -46,11 +46,12 @@ export class Projection {
   }
 
   /**
-   * Folds events that directly follow the head. Returns the new state of the
-   * last session touched (the one a single-session commit changed).
+   * Folds events that directly follow the head. Returns each touched
+   * session's state from before them (undefined for a session they created),
+   * which watchers need to report previous values.
    */
-  apply(events: readonly StoredEvent[]): SessionState | undefined {
-    let last: SessionState | undefined;
+  apply(events: readonly StoredEvent[]): Map<SessionId, SessionState | undefined> {
+    const before = new Map<SessionId, SessionState | undefined>();
     let start = 0;
     while (start < events.length) {
       const first = events[start] as StoredEvent;
@@ -61,11 +62,12 @@ export class Projection {
       let end = start + 1;
       while (end < events.length && (events[end] as StoredEvent).sessionId === first.sessionId) end++;
       const run = events.slice(start, end);
-      last = evolve(this.sessions.get(first.sessionId), run);
-      this.sessions.set(first.sessionId, last);
+      const prior = this.sessions.get(first.sessionId);
+      if (!before.has(first.sessionId)) before.set(first.sessionId, prior);
+      this.sessions.set(first.sessionId, evolve(prior, run));
       this.headRevision = (run[run.length - 1] as StoredEvent).revision;
       start = end;
     }
-    return last;
+    return before;
   }
 }

@@ -14,7 +14,7 @@ import {
   type Operation,
   type SessionId,
 } from '../domain/index.js';
-import type { LedgerServer, Operation as WireOperation } from '../gen/varledger/v1/ledger.js';
+import type { LedgerServer, LedgerService as LedgerDefinition, Operation as WireOperation } from '../gen/varledger/v1/ledger.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { actorOf } from './call-context.js';
 import { statusName, toGrpcError } from './status-table.js';
@@ -30,6 +30,8 @@ import {
 
 const MAX_PAGE_SIZE = 1000;
 const DEFAULT_PAGE_SIZE = 100;
+
+type UnaryHandlers = { [K in Exclude<keyof typeof LedgerDefinition, 'watchVariables'>]: LedgerServer[K] };
 
 type Unary<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Res;
 
@@ -78,7 +80,8 @@ function operationFromWire(op: WireOperation, sessionId: SessionId, shared: Meta
   }
 }
 
-export function ledgerHandlers(service: LedgerService, logger: Logger): LedgerServer {
+/** The unary handlers; WatchVariables lives in watch-handler.ts. */
+export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHandlers {
   const unary =
     <Req, Res>(handler: Unary<Req, Res>): handleUnaryCall<Req, Res> =>
     (call, callback) => {

@@ -9,12 +9,14 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { LedgerService as LedgerServiceDefinition } from '../gen/varledger/v1/ledger.js';
 import { randomSessionId, randomSuffix, systemClock, type Clock } from '../service/clock.js';
 import { LedgerService } from '../service/ledger-service.js';
 import type { Durability } from '../store/event-store.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { ledgerHandlers } from './ledger-handlers.js';
+import { WatchHub } from '../watch/watch-hub.js';
+import { watchHandler } from './watch-handler.js';
+import { encodeWatchResponse, LedgerServiceDefinition } from './watch-wire.js';
 
 export interface ServerOptions {
   readonly host: string;
@@ -30,11 +32,18 @@ export interface ServerOptions {
   readonly defaultTtlSeconds?: number;
   /** How often idle sessions are swept for expiry; 0 disables the sweep. */
   readonly expirySweepMs?: number;
+  /** Bytes queued per watcher before it falls back to reading the log. */
+  readonly watchBufferBytes?: number;
+  /** Idle watchers get a progress message this often; 0 disables. */
+  readonly watchProgressMs?: number;
+  /** How often to look for commits by other processes on the same file; 0 disables. */
+  readonly externalPollMs?: number;
 }
 
 export interface RunningServer {
   readonly port: number;
   readonly service: LedgerService;
+  readonly watchHub: WatchHub;
   /** Stops accepting calls, lets in-flight ones finish, closes the database. */
   shutdown(): Promise<void>;
 }
@@ -72,7 +81,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': -1,
   });
-  server.addService(LedgerServiceDefinition, ledgerHandlers(service, logger));
+  const watchHub = new WatchHub({
+    store,
+    head: () => service.head,
+    encode: encodeWatchResponse,
+    ...(options.watchBufferBytes !== undefined && { maxBufferBytes: options.watchBufferBytes }),
+    ...(options.watchProgressMs !== undefined && { progressIntervalMs: options.watchProgressMs }),
+    onError: (error) => logger.error({ err: error }, 'watch delivery failed'),
+  });
+  service.onCommit((notice) => watchHub.publish(notice));
+  server.addService(LedgerServiceDefinition, {
+    ...ledgerHandlers(service, logger),
+    watchVariables: watchHandler(service, watchHub, logger),
+  });
   const health = new HealthImplementation({ '': 'SERVING', [LEDGER_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   reflectionService().addToServer(server);
@@ -102,10 +123,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         }, sweepMs).unref()
       : undefined;
 
+  const pollMs = options.externalPollMs ?? 50;
+  const poll =
+    pollMs > 0
+      ? setInterval(() => {
+          try {
+            service.pollExternalWrites();
+          } catch (error) {
+            logger.error({ err: error }, 'reading commits of other processes failed');
+          }
+        }, pollMs).unref()
+      : undefined;
+
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= new Promise<void>((resolve) => {
       clearInterval(sweep);
+      clearInterval(poll);
+      // Watch streams never end on their own; tell clients to reconnect and resume.
+      watchHub.closeAll('server shutting down; resume with start_revision');
       for (const name of ['', LEDGER_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
       server.tryShutdown(() => {
         service.close();
@@ -115,5 +151,5 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     return stopping;
   };
-  return { port, service, shutdown };
+  return { port, service, watchHub, shutdown };
 }

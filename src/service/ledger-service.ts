@@ -59,8 +59,20 @@ export interface CommitResult {
   readonly outcomes: readonly (OperationOutcome & { readonly variable?: VariableState })[];
 }
 
-/** Called after every commit, outside the transaction (the watch hub hooks in here). */
-export type CommitListener = (events: readonly StoredEvent[]) => void;
+/** What a listener hears after each commit: the events, and each touched session's state before them. */
+export interface CommitNotice {
+  readonly events: readonly StoredEvent[];
+  readonly before: ReadonlyMap<SessionId, SessionState | undefined>;
+}
+
+/**
+ * Called after every commit (ours, or another process's once noticed),
+ * outside the transaction. Must not throw: the write is already durable.
+ */
+export type CommitListener = (notice: CommitNotice) => void;
+
+/** The actor recorded on events the server makes itself (expiry). */
+export const SYSTEM_ACTOR = 'varledger';
 
 export const DEFAULT_TTL_SECONDS = 3600;
 
@@ -71,6 +83,7 @@ export class LedgerService {
   /** After a restart every live session's idle timer starts afresh. */
   private readonly startedAt: number;
   private readonly listeners = new Set<CommitListener>();
+  private externalCounter = -1;
   readonly defaultTtlSeconds: number;
 
   constructor(private readonly options: LedgerServiceOptions) {
@@ -81,6 +94,31 @@ export class LedgerService {
 
   get head(): Revision {
     return this.projection.head;
+  }
+
+  get store(): EventStore {
+    return this.options.store;
+  }
+
+  /** The current state of a session in any status, without touching its idle timer. */
+  peekSession(sessionId: SessionId): SessionState | undefined {
+    return this.projection.session(sessionId);
+  }
+
+  /** The session for a live call: expired if idle, refused if ended, idle timer refreshed. */
+  liveSession(sessionId: SessionId): SessionState {
+    return this.enter(sessionId);
+  }
+
+  /**
+   * Folds in commits another process made to the same file, if any. Cheap
+   * when there are none (one pragma read); the server polls it.
+   */
+  pollExternalWrites(): void {
+    const counter = this.options.store.externalChangeCounter();
+    if (counter === this.externalCounter) return;
+    this.externalCounter = counter;
+    this.catchUp(this.options.store.head());
   }
 
   onCommit(listener: CommitListener): () => void {
@@ -216,15 +254,29 @@ export class LedgerService {
   ): StoredEvent[] {
     this.expireIfIdle(sessionId);
     const ctx = this.context(actor);
+    const stored = this.append(sessionId, ctx, decideEvents);
+    this.activity.set(sessionId, ctx.now);
+    return stored;
+  }
+
+  private append(
+    sessionId: SessionId,
+    ctx: DecideContext,
+    decideEvents: (session: SessionState | undefined, ctx: DecideContext) => NewEvent[],
+  ): StoredEvent[] {
     const stored = this.options.store.write((tx) => {
       this.catchUp(tx.head());
       const events = decideEvents(this.projection.session(sessionId), ctx);
       return events.length > 0 ? tx.append(events) : [];
     });
-    this.projection.apply(stored);
-    this.activity.set(sessionId, ctx.now);
-    if (stored.length > 0) for (const listener of this.listeners) listener(stored);
+    this.applyAndNotify(stored);
     return stored;
+  }
+
+  private applyAndNotify(events: readonly StoredEvent[]): void {
+    if (events.length === 0) return;
+    const notice: CommitNotice = { events, before: this.projection.apply(events) };
+    for (const listener of this.listeners) listener(notice);
   }
 
   private context(actor: string): DecideContext {
@@ -241,8 +293,7 @@ export class LedgerService {
     while (this.projection.head < storeHead) {
       const tail = this.options.store.readAfter(this.projection.head, 10_000);
       if (tail.length === 0) break;
-      this.projection.apply(tail);
-      for (const listener of this.listeners) listener(tail);
+      this.applyAndNotify(tail);
     }
   }
 
@@ -255,15 +306,8 @@ export class LedgerService {
   private expireIfIdle(sessionId: SessionId): boolean {
     const session = this.projection.session(sessionId);
     if (session?.status !== 'active' || this.options.clock.now() < this.expiresAt(session)) return false;
-    const ctx = this.context('varledger');
-    const stored = this.options.store.write((tx) => {
-      this.catchUp(tx.head());
-      const events = decide(this.projection.session(sessionId), { kind: 'expire_session', sessionId }, ctx);
-      return events.length > 0 ? tx.append(events) : [];
-    });
-    this.projection.apply(stored);
-    if (stored.length > 0) for (const listener of this.listeners) listener(stored);
-    return stored.length > 0;
+    const expire = (s: SessionState | undefined, ctx: DecideContext) => decide(s, { kind: 'expire_session', sessionId }, ctx);
+    return this.append(sessionId, this.context(SYSTEM_ACTOR), expire).length > 0;
   }
 
   /** The live session for a call: expired if idle, refused if ended, timer refreshed. */
@@ -288,7 +332,7 @@ export class LedgerService {
    * The session as of a revision (0 = now). Current reads need a live
    * session; past reads are history and work on ended sessions too.
    */
-  private sessionAt(sessionId: SessionId, atRevision: Revision): SessionState {
+  sessionAt(sessionId: SessionId, atRevision: Revision): SessionState {
     if (atRevision === 0) return this.enter(sessionId);
     const head = this.projection.head;
     if (atRevision > head) {

@@ -29,5 +29,12 @@ export interface EventStore {
   readAll(): IterableIterator<StoredEvent>;
   /** One session's events with revision ≤ `upTo`, oldest first. */
   readSession(sessionId: SessionId, upTo: Revision): StoredEvent[];
+  /** One session's events with revision > `after`, oldest first, at most `limit`. */
+  readSessionAfter(sessionId: SessionId, after: Revision, limit: number): StoredEvent[];
+  /**
+   * A number that changes when another process commits to the log; cheap
+   * enough to poll, so external writes reach watchers quickly.
+   */
+  externalChangeCounter(): number;
   close(): void;
 }

@@ -27,6 +27,7 @@ export class SqliteEventStore implements EventStore {
   private readonly selectAfter: Database.Statement<[number, number], EventRow>;
   private readonly selectAll: Database.Statement<[], EventRow>;
   private readonly selectSession: Database.Statement<[string, number], EventRow>;
+  private readonly selectSessionAfter: Database.Statement<[string, number, number], EventRow>;
   private readonly tx: WriteTransaction;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -48,6 +49,11 @@ export class SqliteEventStore implements EventStore {
     this.selectSession = this.db
       .prepare<[string, number], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND revision <= ? ORDER BY revision`,
+      )
+      .raw();
+    this.selectSessionAfter = this.db
+      .prepare<[string, number, number], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND revision > ? ORDER BY revision LIMIT ?`,
       )
       .raw();
     this.tx = {
@@ -86,6 +92,15 @@ export class SqliteEventStore implements EventStore {
 
   readSession(sessionId: SessionId, upTo: Revision): StoredEvent[] {
     return this.selectSession.all(sessionId, upTo).map(fromRow);
+  }
+
+  readSessionAfter(sessionId: SessionId, after: Revision, limit: number): StoredEvent[] {
+    return this.selectSessionAfter.all(sessionId, after, limit).map(fromRow);
+  }
+
+  externalChangeCounter(): number {
+    // SQLite bumps data_version when another connection commits to the file.
+    return this.db.pragma('data_version', { simple: true }) as number;
   }
 
   close(): void {

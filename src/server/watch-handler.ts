@@ -1,0 +1,79 @@
+/**
+ * WatchVariables: validates the request, takes the starting point (a live
+ * snapshot or a past revision) and hands the stream to the watch hub. The
+ * stream's cancel/close releases the watcher at once.
+ */
+import { status, type handleServerStreamingCall } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { DomainError, parseIdentifier, parseRevision, parseSessionId, type Revision } from '../domain/index.js';
+import type { WatchResponse, WatchVariablesRequest } from '../gen/varledger/v1/ledger.js';
+import type { LedgerService } from '../service/ledger-service.js';
+import { initialChanges, type Change } from '../watch/changes.js';
+import type { WatchHub, WatchSink } from '../watch/watch-hub.js';
+import { makeFilter } from '../watch/watch-filter.js';
+import { toGrpcError } from './status-table.js';
+
+export function watchHandler(
+  service: LedgerService,
+  hub: WatchHub,
+  logger: Logger,
+): handleServerStreamingCall<WatchVariablesRequest, WatchResponse> {
+  return (call) => {
+    let unsubscribe: (() => void) | undefined;
+    const release = () => {
+      unsubscribe?.();
+      unsubscribe = undefined;
+    };
+    call.on('cancelled', release);
+    call.on('close', release);
+    call.on('error', release);
+
+    try {
+      const request = call.request;
+      const sessionId = parseSessionId(request.sessionId);
+      const identifiers = request.identifiers.map(parseIdentifier);
+      const start = parseRevision(request.startRevision);
+      const head = service.head;
+      if (start > head + 1) {
+        throw new DomainError('revision_out_of_range', `start_revision ${start} is beyond the head of the log (${head})`);
+      }
+      const matches = makeFilter({ identifiers, pattern: request.pattern });
+      let position: Revision;
+      let initial: readonly Change[] | undefined;
+      if (start === 0) {
+        const session = service.liveSession(sessionId);
+        position = head;
+        if (request.includeInitial) initial = initialChanges(session, matches);
+      } else {
+        if (!service.peekSession(sessionId)) throw new DomainError('not_found', `Session not found: ${sessionId}`);
+        position = (start - 1) as Revision;
+        if (request.includeInitial) {
+          const past = position > 0 ? pastSession(service, sessionId, position) : undefined;
+          initial = past ? initialChanges(past, matches) : [];
+        }
+      }
+      const sink: WatchSink = {
+        write: (bytes) => call.write(bytes as unknown as WatchResponse),
+        onDrain: (listener) => {
+          call.on('drain', listener);
+          return () => call.off('drain', listener);
+        },
+        end: () => call.end(),
+        abort: (reason) => call.emit('error', { code: status.UNAVAILABLE, details: reason }),
+      };
+      unsubscribe = hub.subscribe({ sessionId, matches, sink, position, ...(initial && { initial }) });
+    } catch (error) {
+      call.emit('error', toGrpcError(error, logger));
+    }
+  };
+}
+
+/** The session as it was at a revision, or undefined if it did not exist yet. */
+function pastSession(service: LedgerService, sessionId: Parameters<LedgerService['sessionAt']>[0], at: Revision) {
+  try {
+    return service.sessionAt(sessionId, at);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'not_found') return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Changes as watchers see them: each event with the variable's state after
+ * it and its value before it. Pure: derived by folding events with `evolve`.
+ */
+import { evolve, type Metadata, type Revision, type SessionState, type StoredEvent, type VariableState } from '../domain/index.js';
+
+export type ChangeKind = 'initial' | 'registered' | 'set' | 'deleted' | 'session_closed' | 'session_expired';
+
+export interface Change {
+  readonly kind: ChangeKind;
+  readonly revision: Revision;
+  /** The variable after the change (for `deleted`, as it was deleted). */
+  readonly variable?: VariableState;
+  /** The variable before the change, when it existed. */
+  readonly previous?: VariableState;
+  /** The update's own metadata. */
+  readonly metadata: Metadata;
+  readonly actor: string;
+  readonly time: number;
+}
+
+/** A commit's changes, delivered to a watcher as one message. */
+export interface CommitChanges {
+  /** The commit's last revision in this session. */
+  readonly revision: Revision;
+  readonly changes: readonly Change[];
+}
+
+const terminal: ReadonlySet<ChangeKind> = new Set(['session_closed', 'session_expired']);
+export const isTerminal = (change: Change): boolean => terminal.has(change.kind);
+
+/**
+ * Turns one session's events into changes grouped by commit, starting from
+ * the session's state before them. Returns the state after them too.
+ */
+export function commitChanges(
+  before: SessionState | undefined,
+  events: readonly StoredEvent[],
+): { commits: CommitChanges[]; after: SessionState | undefined } {
+  const commits: CommitChanges[] = [];
+  let state = before;
+  let current: { revision: Revision; commitId: Revision; changes: Change[] } | undefined;
+  for (const event of events) {
+    const prior = state;
+    state = evolve(state, [event]);
+    if (!current || current.commitId !== event.commitId) {
+      if (current) commits.push(current);
+      current = { revision: event.revision, commitId: event.commitId, changes: [] };
+    }
+    current.revision = event.revision;
+    const common = { revision: event.revision, actor: event.actor, time: event.time };
+    switch (event.kind) {
+      case 'session_created':
+        break;
+      case 'session_closed':
+      case 'session_expired':
+        current.changes.push({ ...common, kind: event.kind, metadata: {} });
+        break;
+      case 'variable_registered':
+      case 'variable_set':
+      case 'variable_deleted': {
+        const previous = prior?.variables.get(event.variableId);
+        const variable = state.variables.get(event.variableId) ?? previous;
+        const kind = event.kind === 'variable_registered' ? 'registered' : event.kind === 'variable_set' ? 'set' : 'deleted';
+        current.changes.push({
+          ...common,
+          kind,
+          metadata: event.metadata,
+          ...(variable && { variable }),
+          ...(previous && { previous }),
+        });
+        break;
+      }
+      default: {
+        const exhaustive: never = event;
+        throw new Error(`unhandled event ${JSON.stringify(exhaustive)}`);
+      }
+    }
+  }
+  if (current) commits.push(current);
+  return { commits: commits.map(({ revision, changes }) => ({ revision, changes })), after: state };
+}
+
+/** The matching variables of a session as `initial` changes, in name order. */
+export function initialChanges(session: SessionState, matches: (change: Change) => boolean): Change[] {
+  return [...session.variables.values()]
+    .map(
+      (variable): Change => ({
+        kind: 'initial',
+        revision: variable.modifiedRevision,
+        variable,
+        metadata: {},
+        actor: variable.modifiedBy,
+        time: variable.updatedAt,
+      }),
+    )
+    .filter(matches)
+    .sort((a, b) => ((a.variable?.name ?? '') < (b.variable?.name ?? '') ? -1 : 1));
+}

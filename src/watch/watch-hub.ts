@@ -1,0 +1,297 @@
+/**
+ * The watch hub, after etcd's watchable store. A watcher at the head is
+ * "synced" and fed live from each commit; one that falls behind (its bounded
+ * buffer is full because its client reads slowly, or it asked to start at an
+ * old revision) is "unsynced" and fed from the log in batches until it
+ * reaches the head again. Writers never wait for watchers, and a watcher
+ * never holds more than `maxBufferBytes` of queued messages.
+ */
+import { foldSessions, type Revision, type SessionId, type SessionState, type StoredEvent } from '../domain/index.js';
+import type { CommitNotice } from '../service/ledger-service.js';
+import type { EventStore } from '../store/event-store.js';
+import { commitChanges, isTerminal, type Change, type CommitChanges } from './changes.js';
+
+/** Where a watcher's messages go; the gRPC stream in production. */
+export interface WatchSink {
+  /** Sends one encoded message; false asks the hub to wait for `onDrain`. */
+  write(bytes: Uint8Array): boolean;
+  onDrain(listener: () => void): () => void;
+  /** Ends the stream cleanly (after a session closed or expired). */
+  end(): void;
+  /** Ends the stream with an error the client can resume after (server shutdown). */
+  abort(reason: string): void;
+}
+
+/** Encodes one message: a commit's matching changes (or none: progress) at a revision. */
+export type WatchEncoder = (revision: Revision, changes: readonly Change[]) => Uint8Array;
+
+export interface WatchHubOptions {
+  readonly store: EventStore;
+  /** The newest revision folded into the projection. */
+  readonly head: () => Revision;
+  readonly encode: WatchEncoder;
+  /** Queued bytes per watcher before it falls back to the log. */
+  readonly maxBufferBytes?: number;
+  /** A watcher that got nothing for this long is sent a progress message; 0 disables. */
+  readonly progressIntervalMs?: number;
+  /** Events read from the log per catch-up step. */
+  readonly catchUpBatch?: number;
+  /** Reports errors that must not reach writers. */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface Subscription {
+  readonly sessionId: SessionId;
+  readonly matches: (change: Change) => boolean;
+  readonly sink: WatchSink;
+  /** Every change at or below this revision is already accounted for. */
+  readonly position: Revision;
+  /** Sent first: `include_initial` snapshot at `position`. */
+  readonly initial?: readonly Change[];
+}
+
+export const DEFAULT_MAX_BUFFER_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_PROGRESS_INTERVAL_MS = 10_000;
+const DEFAULT_CATCH_UP_BATCH = 1_000;
+
+class Watcher {
+  synced = false;
+  readonly queue: Uint8Array[] = [];
+  queuedBytes = 0;
+  waitingForDrain = false;
+  ending = false;
+  closed = false;
+  lastSentAt = performance.now();
+  /** Session state at `position`, kept only while catching up from the log. */
+  catchUpState: SessionState | undefined;
+  stopDrain: () => void = () => {};
+
+  constructor(
+    readonly subscription: Subscription,
+    public position: Revision,
+  ) {}
+}
+
+export class WatchHub {
+  private readonly bySession = new Map<SessionId, Set<Watcher>>();
+  private readonly maxBufferBytes: number;
+  private readonly progressIntervalMs: number;
+  private readonly catchUpBatch: number;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private count = 0;
+
+  constructor(private readonly options: WatchHubOptions) {
+    this.maxBufferBytes = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
+    this.progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+    this.catchUpBatch = options.catchUpBatch ?? DEFAULT_CATCH_UP_BATCH;
+  }
+
+  /** Live watchers. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** True while a progress timer is armed (it is only while watchers exist). */
+  get hasTimer(): boolean {
+    return this.progressTimer !== undefined;
+  }
+
+  /** Starts a watcher; returns the function that stops it and frees everything it holds. */
+  subscribe(subscription: Subscription): () => void {
+    const watcher = new Watcher(subscription, subscription.position);
+    let watchers = this.bySession.get(subscription.sessionId);
+    if (!watchers) this.bySession.set(subscription.sessionId, (watchers = new Set()));
+    watchers.add(watcher);
+    this.count++;
+    this.armProgressTimer();
+    watcher.stopDrain = subscription.sink.onDrain(() => {
+      watcher.waitingForDrain = false;
+      this.pump(watcher);
+    });
+    if (subscription.initial) this.enqueue(watcher, subscription.position, subscription.initial);
+    watcher.synced = watcher.position >= this.options.head();
+    this.pump(watcher);
+    return () => this.remove(watcher);
+  }
+
+  /** Feeds a commit to the synced watchers of the sessions it touched. Never throws. */
+  publish(notice: CommitNotice): void {
+    try {
+      for (const [sessionId, before] of notice.before) {
+        const watchers = this.bySession.get(sessionId);
+        if (!watchers || watchers.size === 0) continue;
+        const events = notice.events.filter((e) => e.sessionId === sessionId);
+        const { commits } = commitChanges(before, events);
+        const cache = new Map<CommitChanges, Map<string, Uint8Array>>();
+        for (const watcher of watchers) {
+          if (!watcher.synced || watcher.closed || watcher.ending) continue;
+          for (const commit of commits) {
+            if (commit.revision <= watcher.position) continue;
+            if (!this.offer(watcher, commit, cache)) break;
+          }
+          this.pump(watcher);
+        }
+      }
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+  }
+
+  /** Stops every watcher (at shutdown), telling each client why. */
+  closeAll(reason: string): void {
+    for (const watchers of [...this.bySession.values()]) {
+      for (const watcher of [...watchers]) {
+        this.remove(watcher);
+        watcher.subscription.sink.abort(reason);
+      }
+    }
+  }
+
+  /** Queues a live commit unless the buffer is full, in which case the watcher goes unsynced. */
+  private offer(watcher: Watcher, commit: CommitChanges, cache: Map<CommitChanges, Map<string, Uint8Array>>): boolean {
+    const matching = commit.changes.filter(watcher.subscription.matches);
+    if (matching.length === 0) {
+      watcher.position = commit.revision;
+      return true;
+    }
+    let perCommit = cache.get(commit);
+    if (!perCommit) cache.set(commit, (perCommit = new Map()));
+    // Watchers with the same filter result share one encoding of the message.
+    const key = matching.length === commit.changes.length ? '*' : matching.map((c) => c.revision).join(',');
+    let bytes = perCommit.get(key);
+    if (!bytes) perCommit.set(key, (bytes = this.options.encode(commit.revision, matching)));
+    if (watcher.queue.length > 0 && watcher.queuedBytes + bytes.length > this.maxBufferBytes) {
+      watcher.synced = false;
+      return false;
+    }
+    this.push(watcher, commit.revision, bytes, matching);
+    return true;
+  }
+
+  private enqueue(watcher: Watcher, revision: Revision, changes: readonly Change[]): void {
+    this.push(watcher, revision, this.options.encode(revision, changes), changes);
+  }
+
+  private push(watcher: Watcher, revision: Revision, bytes: Uint8Array, changes: readonly Change[]): void {
+    watcher.queue.push(bytes);
+    watcher.queuedBytes += bytes.length;
+    watcher.position = revision;
+    if (changes.some(isTerminal)) watcher.ending = true;
+  }
+
+  /** Writes queued messages until the sink pushes back; then ends, or catches up from the log. */
+  private pump(watcher: Watcher): void {
+    try {
+      while (!watcher.closed) {
+        while (watcher.queue.length > 0 && !watcher.waitingForDrain) {
+          const bytes = watcher.queue.shift() as Uint8Array;
+          watcher.queuedBytes -= bytes.length;
+          watcher.lastSentAt = performance.now();
+          if (!watcher.subscription.sink.write(bytes)) watcher.waitingForDrain = true;
+        }
+        if (watcher.queue.length > 0 || watcher.waitingForDrain) return;
+        if (watcher.ending) {
+          watcher.subscription.sink.end();
+          this.remove(watcher);
+          return;
+        }
+        if (watcher.synced || !this.catchUp(watcher)) return;
+      }
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+  }
+
+  /**
+   * Reads the watcher's session from the log after its position and queues
+   * whole commits until the buffer is full. Returns true when it queued
+   * something to write. Runs synchronously, so no commit can slip in between
+   * reaching the head and turning synced.
+   */
+  private catchUp(watcher: Watcher): boolean {
+    const { store } = this.options;
+    const sessionId = watcher.subscription.sessionId;
+    const head = this.options.head();
+    let queued = false;
+    while (watcher.queuedBytes < this.maxBufferBytes && !watcher.ending) {
+      let events = store.readSessionAfter(sessionId, watcher.position, this.catchUpBatch);
+      if (events.length === 0) {
+        watcher.position = Math.max(watcher.position, head) as Revision;
+        watcher.synced = true;
+        watcher.catchUpState = undefined;
+        return queued;
+      }
+      if (events.length === this.catchUpBatch) events = wholeCommits(store, sessionId, watcher.position, events);
+      watcher.catchUpState ??= foldSessions(store.readSession(sessionId, watcher.position)).get(sessionId);
+      const { commits, after } = commitChanges(watcher.catchUpState, events);
+      watcher.catchUpState = after;
+      for (const commit of commits) {
+        const matching = commit.changes.filter(watcher.subscription.matches);
+        if (matching.length > 0) {
+          this.enqueue(watcher, commit.revision, matching);
+          queued = true;
+        }
+        watcher.position = commit.revision;
+        if (watcher.ending) break;
+      }
+    }
+    return queued;
+  }
+
+  private armProgressTimer(): void {
+    if (this.progressTimer || this.progressIntervalMs <= 0) return;
+    this.progressTimer = setInterval(() => this.sendProgress(), Math.max(1, this.progressIntervalMs / 2));
+    this.progressTimer.unref();
+  }
+
+  private sendProgress(): void {
+    const now = performance.now();
+    const head = this.options.head();
+    for (const watchers of this.bySession.values()) {
+      for (const watcher of watchers) {
+        if (!watcher.synced || watcher.queue.length > 0 || watcher.waitingForDrain || watcher.ending) continue;
+        if (now - watcher.lastSentAt < this.progressIntervalMs) continue;
+        // A synced watcher has seen every change of its session up to the head.
+        watcher.position = Math.max(watcher.position, head) as Revision;
+        this.enqueue(watcher, watcher.position, []);
+        this.pump(watcher);
+      }
+    }
+  }
+
+  private remove(watcher: Watcher): void {
+    if (watcher.closed) return;
+    watcher.closed = true;
+    watcher.stopDrain();
+    watcher.queue.length = 0;
+    watcher.queuedBytes = 0;
+    watcher.catchUpState = undefined;
+    const watchers = this.bySession.get(watcher.subscription.sessionId);
+    watchers?.delete(watcher);
+    if (watchers?.size === 0) this.bySession.delete(watcher.subscription.sessionId);
+    this.count--;
+    if (this.count === 0 && this.progressTimer) {
+      clearInterval(this.progressTimer);
+      this.progressTimer = undefined;
+    }
+  }
+}
+
+/**
+ * A catch-up batch must not split a commit: its events travel in one
+ * message. Drops a trailing partial commit, or extends a batch that is one
+ * single large commit to its end.
+ */
+function wholeCommits(store: EventStore, sessionId: SessionId, after: Revision, events: StoredEvent[]): StoredEvent[] {
+  const lastCommit = (events[events.length - 1] as StoredEvent).commitId;
+  const firstOfLast = events.findIndex((e) => e.commitId === lastCommit);
+  if (firstOfLast > 0) return events.slice(0, firstOfLast);
+  // The whole batch is one commit that may go on: read it to its end.
+  let all = events;
+  for (;;) {
+    const more = store.readSessionAfter(sessionId, (all[all.length - 1] as StoredEvent).revision, 10_000);
+    const same = more.filter((e) => e.commitId === lastCommit);
+    all = all.concat(same);
+    if (same.length < more.length || more.length < 10_000) return all;
+  }
+}
