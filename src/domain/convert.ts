@@ -63,15 +63,24 @@ function toFloat(input: Value): number | undefined {
   }
 }
 
-function checkFinite(values: readonly number[], what: string): void {
-  const bad = values.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new DomainError('invalid_value', `${what} element ${bad} is not a finite number`);
+/**
+ * Checks every element is finite, and turns -0 into 0: the log stores arrays
+ * as JSON, which cannot keep the sign of zero, and live state must equal a
+ * fold of the log.
+ */
+function finiteElements(values: readonly number[], what: string): readonly number[] {
+  let negativeZero = false;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isFinite(v)) throw new DomainError('invalid_value', `${what} element ${i} is not a finite number`);
+    if (v === 0 && Object.is(v, -0)) negativeZero = true;
+  }
+  return negativeZero ? values.map((v) => (v === 0 ? 0 : v)) : values;
 }
 
 function toTensor(input: Value, type: VariableType): Value {
   if (input.kind === 'vector') {
-    checkFinite(input.values, 'Tensor');
-    return { kind: 'tensor', shape: [input.values.length], data: input.values, dtype: 'float64' };
+    return { kind: 'tensor', shape: [input.values.length], data: finiteElements(input.values, 'Tensor'), dtype: 'float64' };
   }
   if (input.kind !== 'tensor') throw cannot(input, type);
   const dtype = input.dtype === '' ? 'float64' : input.dtype;
@@ -79,6 +88,9 @@ function toTensor(input: Value, type: VariableType): Value {
     throw new DomainError('invalid_value', `Unknown tensor dtype ${JSON.stringify(dtype)}; use one of ${TENSOR_DTYPES.join(', ')}`);
   }
   if (input.shape.length === 0) throw new DomainError('invalid_value', 'Tensor shape is empty');
+  if (!input.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new DomainError('invalid_value', `Tensor shape ${formatShape(input.shape)} must hold whole, non-negative sizes`);
+  }
   const size = input.shape.reduce((a, b) => a * b, 1);
   if (size !== input.data.length) {
     throw new DomainError(
@@ -86,11 +98,11 @@ function toTensor(input: Value, type: VariableType): Value {
       `Tensor data has ${input.data.length} values but shape ${formatShape(input.shape)} needs ${size}`,
     );
   }
-  checkFinite(input.data, 'Tensor');
-  if ((INTEGER_DTYPES as readonly string[]).includes(dtype) && !input.data.every(Number.isInteger)) {
+  const data = finiteElements(input.data, 'Tensor');
+  if ((INTEGER_DTYPES as readonly string[]).includes(dtype) && !data.every(Number.isInteger)) {
     throw new DomainError('invalid_value', `Tensor of dtype ${dtype} holds a non-integer value`);
   }
-  return { kind: 'tensor', shape: input.shape, data: input.data, dtype };
+  return { kind: 'tensor', shape: input.shape, data, dtype };
 }
 
 /**
@@ -122,8 +134,7 @@ export function convertValue(type: VariableType, input: Value): Value {
       throw cannot(input, type);
     case 'embedding':
       if (input.kind !== 'vector') throw cannot(input, type);
-      checkFinite(input.values, 'Embedding');
-      return input;
+      return { kind: 'vector', values: finiteElements(input.values, 'Embedding') };
     case 'tensor':
       return toTensor(input, type);
     default: {

@@ -102,6 +102,9 @@ function decideSet(session: SessionState | undefined, command: SetVariable, ctx:
   const value = convertValue(variable.type, command.value);
   checkValue(variable.type, variable.constraints, value);
   checkMetadata(command.metadata);
+  // The update's metadata is merged into the variable's: bound the result,
+  // or repeated sets with new keys would grow the projection without limit.
+  checkMetadata({ ...variable.metadata, ...command.metadata }, 'merged metadata');
   return [
     {
       kind: 'variable_set',
@@ -184,8 +187,10 @@ export function decideCommit(session: SessionState | undefined, command: Commit,
   if (command.operations.length > LIMITS.commitOperations) {
     throw new DomainError('too_large', `Commit has ${command.operations.length} operations; the limit is ${LIMITS.commitOperations}`);
   }
-  const registersOnly = command.operations.every((op) => op.kind === 'register_variable');
-  if (session || !registersOnly || command.operations.length === 0) requireActive(session, command.sessionId);
+  // Like RegisterVariable, a batch holding a register may create its session;
+  // each operation then meets the state the ones before it left.
+  const mayCreate = command.operations.some((op) => op.kind === 'register_variable');
+  if (session || !mayCreate) requireActive(session, command.sessionId);
 
   const events: NewEvent[] = [];
   const outcomes: OperationOutcome[] = [];

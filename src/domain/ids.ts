@@ -41,7 +41,9 @@ export const makeVariableId = (name: string, suffix: string): VariableId => `var
 
 export function parseRevision(raw: number | bigint): Revision {
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new DomainError('invalid_request', `Invalid revision: ${raw}`);
+  if (n < 0 || Number.isNaN(n)) throw new DomainError('invalid_request', `Invalid revision: ${raw}`);
+  // No log reaches 2^53 events: a larger revision is simply in the future.
+  if (!Number.isSafeInteger(n)) throw new DomainError('revision_out_of_range', `Revision ${raw} is beyond the head of the log`);
   return n as Revision;
 }
 

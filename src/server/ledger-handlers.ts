@@ -17,6 +17,7 @@ import {
 import type { LedgerServer, LedgerService as LedgerDefinition, Operation as WireOperation } from '../gen/varledger/v1/ledger.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { actorOf } from './call-context.js';
+import { checkUtf8 } from './service-definition.js';
 import { statusName, toGrpcError } from './status-table.js';
 import {
   constraintsFromWire,
@@ -87,6 +88,7 @@ export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHan
     (call, callback) => {
       let reply: Res;
       try {
+        checkUtf8(call.request as object);
         reply = handler(call.request, call);
       } catch (error) {
         callback(toGrpcError(error, logger));

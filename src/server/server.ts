@@ -16,7 +16,8 @@ import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { ledgerHandlers } from './ledger-handlers.js';
 import { WatchHub } from '../watch/watch-hub.js';
 import { watchHandler } from './watch-handler.js';
-import { encodeWatchResponse, LedgerServiceDefinition } from './watch-wire.js';
+import { LedgerServiceDefinition } from './service-definition.js';
+import { encodeWatchResponse } from './watch-wire.js';
 
 export interface ServerOptions {
   readonly host: string;

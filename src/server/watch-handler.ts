@@ -5,12 +5,13 @@
  */
 import { status, type handleServerStreamingCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { DomainError, parseIdentifier, parseRevision, parseSessionId, type Revision } from '../domain/index.js';
+import { DomainError, parseIdentifier, parseRevision, parseSessionId, requireActive, type Revision } from '../domain/index.js';
 import type { WatchResponse, WatchVariablesRequest } from '../gen/varledger/v1/ledger.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { initialChanges, type Change } from '../watch/changes.js';
 import type { WatchHub, WatchSink } from '../watch/watch-hub.js';
 import { makeFilter } from '../watch/watch-filter.js';
+import { checkUtf8 } from './service-definition.js';
 import { toGrpcError } from './status-table.js';
 
 export function watchHandler(
@@ -30,6 +31,7 @@ export function watchHandler(
 
     try {
       const request = call.request;
+      checkUtf8(request);
       const sessionId = parseSessionId(request.sessionId);
       const identifiers = request.identifiers.map(parseIdentifier);
       const start = parseRevision(request.startRevision);
@@ -45,7 +47,11 @@ export function watchHandler(
         position = head;
         if (request.includeInitial) initial = initialChanges(session, matches);
       } else {
-        if (!service.peekSession(sessionId)) throw new DomainError('not_found', `Session not found: ${sessionId}`);
+        const session = service.peekSession(sessionId);
+        if (!session) throw new DomainError('not_found', `Session not found: ${sessionId}`);
+        // An ended session's last event is its close or expiry: a watcher
+        // starting after it would wait forever, so refuse it as a live watch is.
+        if (session.status !== 'active' && start > session.modifiedRevision) requireActive(session, sessionId);
         position = (start - 1) as Revision;
         if (request.includeInitial) {
           const past = position > 0 ? pastSession(service, sessionId, position) : undefined;

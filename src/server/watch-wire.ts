@@ -1,10 +1,5 @@
 /** Encoding of watch changes as WatchResponse messages. */
-import {
-  LedgerService as GeneratedDefinition,
-  WatchEventKind,
-  WatchResponse,
-  type WatchEvent,
-} from '../gen/varledger/v1/ledger.js';
+import { WatchEventKind, WatchResponse, type WatchEvent } from '../gen/varledger/v1/ledger.js';
 import type { Revision } from '../domain/index.js';
 import type { Change, ChangeKind } from '../watch/changes.js';
 import { valueToWire, variableToWire } from './wire.js';
@@ -36,18 +31,3 @@ function changeToWire(change: Change): WatchEvent {
 export function encodeWatchResponse(revision: Revision, changes: readonly Change[]): Uint8Array {
   return WatchResponse.encode({ events: changes.map(changeToWire), revision: BigInt(revision) }).finish();
 }
-
-/**
- * The generated service definition, except that WatchVariables passes
- * already-encoded messages through instead of encoding them once per watcher.
- */
-export const LedgerServiceDefinition = {
-  ...GeneratedDefinition,
-  watchVariables: {
-    ...GeneratedDefinition.watchVariables,
-    responseSerialize: (value: WatchResponse | Uint8Array): Buffer =>
-      value instanceof Uint8Array
-        ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-        : Buffer.from(WatchResponse.encode(value).finish()),
-  },
-} as const;

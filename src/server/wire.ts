@@ -62,7 +62,6 @@ export function valueFromWire(value: WireValue | undefined, field: string): Valu
     case 'integerValue':
       return { kind: 'integer', value: kind.integerValue };
     case 'stringValue':
-      if (kind.stringValue.includes('\ufffd')) throw new DomainError('invalid_value', `${field} is not valid UTF-8`);
       return { kind: 'string', value: kind.stringValue };
     case 'boolValue':
       return { kind: 'boolean', value: kind.boolValue };

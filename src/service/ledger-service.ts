@@ -134,9 +134,10 @@ export class LedgerService {
     return this.view(sessionId);
   }
 
-  /** Reports a session in any state; an idle one is expired first. */
+  /** Reports a session in any state; an idle one is expired first, a live one's timer refreshed. */
   getSession(sessionId: SessionId): SessionView {
     this.expireIfIdle(sessionId);
+    if (this.projection.session(sessionId)?.status === 'active') this.activity.set(sessionId, this.options.clock.now());
     return this.view(sessionId);
   }
 

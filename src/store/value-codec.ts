@@ -1,20 +1,25 @@
 /**
  * JSON encoding of values and constraints inside event payloads. Integers
- * are strings (64-bit safe) and non-finite floats are "NaN" / "Infinity" /
- * "-Infinity", so every value survives JSON and stays readable in the
+ * are strings (64-bit safe); floats JSON cannot hold (NaN, ±Infinity, -0)
+ * and infinite min/max bounds are the strings "NaN" / "Infinity" /
+ * "-Infinity" / "-0", so every value survives JSON and stays readable in the
  * sqlite3 shell.
  */
 import type { Constraints, Value } from '../domain/index.js';
 
+/** A double as JSON: a number, or a string for what JSON.stringify would lose. */
+type EncodedFloat = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
+
 export type EncodedValue =
-  | { float: number | 'NaN' | 'Infinity' | '-Infinity' }
+  | { float: EncodedFloat }
   | { integer: string }
   | { string: string }
   | { boolean: boolean }
   | { vector: readonly number[] }
   | { tensor: { shape: readonly number[]; data: readonly number[]; dtype: string } };
 
-function encodeFloat(n: number): number | 'NaN' | 'Infinity' | '-Infinity' {
+function encodeFloat(n: number): EncodedFloat {
+  if (Object.is(n, -0)) return '-0';
   if (Number.isFinite(n)) return n;
   if (Number.isNaN(n)) return 'NaN';
   return n > 0 ? 'Infinity' : '-Infinity';
@@ -52,8 +57,8 @@ export function decodeValue(encoded: EncodedValue): Value {
 }
 
 export interface EncodedConstraints {
-  min?: number;
-  max?: number;
+  min?: EncodedFloat;
+  max?: EncodedFloat;
   min_length?: number;
   max_length?: number;
   pattern?: string;
@@ -64,8 +69,9 @@ export interface EncodedConstraints {
 
 export function encodeConstraints(c: Constraints): EncodedConstraints {
   const out: EncodedConstraints = {};
-  if (c.min !== undefined) out.min = c.min;
-  if (c.max !== undefined) out.max = c.max;
+  // Bounds may be ±Infinity, which JSON.stringify would turn into null.
+  if (c.min !== undefined) out.min = encodeFloat(c.min);
+  if (c.max !== undefined) out.max = encodeFloat(c.max);
   if (c.minLength !== undefined) out.min_length = c.minLength;
   if (c.maxLength !== undefined) out.max_length = c.maxLength;
   if (c.pattern !== undefined) out.pattern = c.pattern;
@@ -77,8 +83,8 @@ export function encodeConstraints(c: Constraints): EncodedConstraints {
 
 export function decodeConstraints(e: EncodedConstraints): Constraints {
   return {
-    ...(e.min !== undefined && { min: e.min }),
-    ...(e.max !== undefined && { max: e.max }),
+    ...(e.min !== undefined && { min: Number(e.min) }),
+    ...(e.max !== undefined && { max: Number(e.max) }),
     ...(e.min_length !== undefined && { minLength: e.min_length }),
     ...(e.max_length !== undefined && { maxLength: e.max_length }),
     ...(e.pattern !== undefined && { pattern: e.pattern }),

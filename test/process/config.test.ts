@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import test from 'ava';
+import { LedgerRpc } from '../../src/client/ledger-rpc.js';
+import { VariableType } from '../../src/gen/varledger/v1/ledger.js';
+import { spawnCli, startCli } from '../helpers/cli-process.js';
+import { floatValue } from '../helpers/grpc-expect.js';
+import { tempDir } from '../helpers/harness.js';
+
+function scratch(t: { teardown(fn: () => void): void }): string {
+  const tmp = tempDir();
+  t.teardown(() => tmp.remove());
+  return tmp.dir;
+}
+
+async function writeAndRead(address: string): Promise<number> {
+  const rpc = new LedgerRpc(address);
+  try {
+    await rpc.call('registerVariable', { sessionId: 's1', name: 'x', type: VariableType.VARIABLE_TYPE_FLOAT, initialValue: floatValue(0.5) });
+    const read = await rpc.call('getVariable', { sessionId: 's1', identifier: 'x' });
+    return read.value?.kind?.$case === 'floatValue' ? read.value.kind.floatValue : Number.NaN;
+  } finally {
+    rpc.close();
+  }
+}
+
+test('VARLEDGER_PORT and VARLEDGER_DATA configure the server; stdout holds only the readiness line', async (t) => {
+  const dir = scratch(t);
+  const data = join(dir, 'from-env.db');
+  const cli = await startCli([], { VARLEDGER_PORT: '0', VARLEDGER_DATA: data });
+  t.teardown(() => cli.stop());
+  t.true(cli.port > 0);
+  t.is(await writeAndRead(cli.address), 0.5);
+  t.true(existsSync(data), 'the database is where VARLEDGER_DATA says');
+  t.deepEqual(await cli.stop('SIGTERM'), { code: 0, signal: null });
+  t.deepEqual(cli.stdoutLines, [`GRPC_READY:${cli.port}`]);
+  t.regex(cli.stderr(), /listening/, 'logs go to stderr');
+});
+
+test('--durability full works', async (t) => {
+  const dir = scratch(t);
+  const data = join(dir, 'full.db');
+  const cli = await startCli(['--port', '0', '--data', data, '--durability', 'full']);
+  t.teardown(() => cli.stop());
+  t.is(await writeAndRead(cli.address), 0.5);
+  t.deepEqual(await cli.stop('SIGTERM'), { code: 0, signal: null });
+  const again = await startCli(['--port', '0', '--data', data, '--durability', 'full']);
+  t.teardown(() => again.stop());
+  const rpc = new LedgerRpc(again.address);
+  t.teardown(() => rpc.close());
+  t.deepEqual((await rpc.call('getVariable', { sessionId: 's1', identifier: 'x' })).value, floatValue(0.5));
+});
+
+const badFlags: readonly { title: string; args: string[]; env?: Record<string, string>; stderr: RegExp }[] = [
+  { title: '--port abc', args: ['--port', 'abc'], stderr: /port/ },
+  { title: '--port 70000', args: ['--port', '70000'], stderr: /port/ },
+  { title: 'VARLEDGER_PORT=abc', args: [], env: { VARLEDGER_PORT: 'abc' }, stderr: /port/i },
+  { title: '--durability weird', args: ['--port', '0', '--durability', 'weird'], stderr: /weird|durability/ },
+  { title: 'an unknown flag', args: ['--port', '0', '--frobnicate'], stderr: /frobnicate/ },
+];
+
+for (const c of badFlags) {
+  test(`a bad configuration exits non-zero with a message on stderr: ${c.title}`, async (t) => {
+    const dir = scratch(t);
+    const proc = spawnCli(['serve', '--data', join(dir, 'ledger.db'), ...c.args], c.env ?? {});
+    t.teardown(() => proc.stop());
+    const exit = await proc.exited;
+    t.not(exit.code, 0);
+    t.is(exit.signal, null);
+    t.regex(proc.stderr(), c.stderr);
+    t.deepEqual(proc.stdoutLines, [], 'no readiness line');
+  });
+}
+
+test('a database whose migration history is newer than the code is refused with a clear message', async (t) => {
+  const dir = scratch(t);
+  const data = join(dir, 'ledger.db');
+  const first = await startCli(['--port', '0', '--data', data]);
+  t.teardown(() => first.stop());
+  t.is(await writeAndRead(first.address), 0.5);
+  t.deepEqual(await first.stop('SIGTERM'), { code: 0, signal: null });
+
+  const db = new Database(data);
+  db.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)').run(2, 'future', 'x', 0);
+  db.close();
+
+  const proc = spawnCli(['serve', '--port', '0', '--data', data]);
+  t.teardown(() => proc.stop());
+  const exit = await proc.exited;
+  t.not(exit.code, 0);
+  t.is(exit.signal, null);
+  t.regex(proc.stderr(), /0002_future/);
+  t.regex(proc.stderr(), /newer than this varledger/);
+  t.deepEqual(proc.stdoutLines, []);
+});

@@ -1,0 +1,391 @@
+import { join } from 'node:path';
+import test from 'ava';
+import Database from 'better-sqlite3';
+import type { Constraints, NewEvent, Revision, SessionId, StoredEvent, Value, VariableId, VariableRegistered, Version } from '../../src/domain/index.js';
+import { openStore, tempDir } from './temp-store.js';
+
+const S1 = 's1' as SessionId;
+const S2 = 's2' as SessionId;
+const rev = (n: number) => n as Revision;
+const vid = (s: string) => s as VariableId;
+const ver = (n: number) => n as Version;
+
+const created = (sessionId = S1, time = 1000): NewEvent => ({
+  kind: 'session_created',
+  sessionId,
+  time,
+  actor: 'boot',
+  metadata: { owner: 'team-ä', empty: '' },
+  ttlSeconds: 3600,
+});
+
+const registered = (name: string, value: Value, sessionId = S1): NewEvent => ({
+  kind: 'variable_registered',
+  sessionId,
+  time: 2000,
+  actor: 'alice',
+  variableId: vid(`var_${name}_1`),
+  version: ver(0),
+  name,
+  type: 'float',
+  value,
+  constraints: {},
+  metadata: {},
+  description: '',
+});
+
+const set = (name: string, version: number, value: Value, sessionId = S1): NewEvent => ({
+  kind: 'variable_set',
+  sessionId,
+  time: 3000 + version,
+  actor: 'bob',
+  variableId: vid(`var_${name}_1`),
+  version: ver(version),
+  value,
+  metadata: { reason: `step ${version}` },
+});
+
+/** Every event kind, and every value kind with its edge values. */
+const EVERY_EVENT: NewEvent[] = [
+  created(),
+  {
+    kind: 'variable_registered',
+    sessionId: S1,
+    time: 2000,
+    actor: 'alice',
+    variableId: vid('var_temperature_1'),
+    version: ver(0),
+    name: 'temperature',
+    type: 'float',
+    value: { kind: 'float', value: 0.7 },
+    constraints: { min: 0, max: 1 },
+    metadata: { unit: 'none' },
+    description: 'sampling temperature — ünïcode',
+  },
+  {
+    kind: 'variable_registered',
+    sessionId: S1,
+    time: 2001,
+    actor: 'alice',
+    variableId: vid('var_mode_2'),
+    version: ver(0),
+    name: 'mode',
+    type: 'choice',
+    value: { kind: 'string', value: 'fast' },
+    constraints: { choices: ['fast', 'slow'] },
+    metadata: {},
+    description: '',
+  },
+  {
+    kind: 'variable_registered',
+    sessionId: S1,
+    time: 2002,
+    actor: 'alice',
+    variableId: vid('var_prompt_3'),
+    version: ver(0),
+    name: 'prompt',
+    type: 'string',
+    value: { kind: 'string', value: '' },
+    constraints: { minLength: 0, maxLength: 10_000, pattern: '^\\p{L}*$' },
+    metadata: {},
+    description: '',
+  },
+  {
+    kind: 'variable_registered',
+    sessionId: S1,
+    time: 2003,
+    actor: 'alice',
+    variableId: vid('var_emb_4'),
+    version: ver(0),
+    name: 'emb',
+    type: 'embedding',
+    value: { kind: 'vector', values: [0.1, -2.5, 1e-300, 1.7976931348623157e308] },
+    constraints: { dimensions: 4 },
+    metadata: {},
+    description: '',
+  },
+  {
+    kind: 'variable_registered',
+    sessionId: S1,
+    time: 2004,
+    actor: 'alice',
+    variableId: vid('var_w_5'),
+    version: ver(0),
+    name: 'w',
+    type: 'tensor',
+    value: { kind: 'tensor', shape: [2, 3], data: [1, 2, 3, 4, 5, 6.5], dtype: 'float32' },
+    constraints: { shape: [2, 3] },
+    metadata: {},
+    description: '',
+  },
+  set('seed', 1, { kind: 'integer', value: 2n ** 63n - 1n }),
+  set('seed', 2, { kind: 'integer', value: -(2n ** 63n) }),
+  set('x', 1, { kind: 'float', value: NaN }),
+  set('x', 2, { kind: 'float', value: -Infinity }),
+  set('x', 3, { kind: 'float', value: Infinity }),
+  set('x', 4, { kind: 'float', value: 5e-324 }),
+  set('s', 1, { kind: 'string', value: 'héllo 🌍 日本語 \u0000 "quoted" \\ \n new line' }),
+  set('b', 1, { kind: 'boolean', value: false }),
+  set('b', 2, { kind: 'boolean', value: true }),
+  set('t', 1, { kind: 'tensor', shape: [1], data: [0], dtype: 'bool' }),
+  { kind: 'variable_deleted', sessionId: S1, time: 4000, actor: 'carol', variableId: vid('var_x_1'), version: ver(4), metadata: { reason: 'done' } },
+  { kind: 'session_expired', sessionId: S1, time: 5000, actor: 'sweeper' },
+  created(S2, 6000),
+  { kind: 'session_closed', sessionId: S2, time: 7000, actor: 'dave' },
+];
+
+const withRevisions = (events: readonly NewEvent[], first: number): StoredEvent[] =>
+  events.map((e, i) => ({ ...e, revision: rev(first + i), commitId: rev(first) }));
+
+test('a new store is empty', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  t.is(Number(store.head()), 0);
+  t.deepEqual(store.readAfter(rev(0), 100), []);
+  t.deepEqual([...store.readAll()], []);
+});
+
+test('append assigns gapless revisions and one commit id per transaction', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  const first = store.write((tx) => {
+    t.is(Number(tx.head()), 0);
+    return tx.append([created(), registered('x', { kind: 'float', value: 1 })]);
+  });
+  t.deepEqual(
+    first.map((e) => [e.revision, e.commitId]),
+    [
+      [1, 1],
+      [2, 1],
+    ],
+  );
+  const second = store.write((tx) => tx.append([set('x', 1, { kind: 'float', value: 2 }), set('x', 2, { kind: 'float', value: 3 }), set('x', 3, { kind: 'float', value: 4 })]));
+  t.deepEqual(second.map((e) => [e.revision, e.commitId]), [
+    [3, 3],
+    [4, 3],
+    [5, 3],
+  ]);
+  t.is(Number(store.head()), 5);
+  t.deepEqual(store.readAfter(rev(0), 100).map((e) => [e.revision, e.commitId]), [
+    [1, 1],
+    [2, 1],
+    [3, 3],
+    [4, 3],
+    [5, 3],
+  ]);
+});
+
+test('several appends in one write share one commit id and continue the revisions', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  store.write((tx) => tx.append([created()]));
+  const [a, b] = store.write((tx) => {
+    const one = tx.append([created(S2)]);
+    t.is(Number(tx.head()), 2, 'head inside the transaction sees its own appends');
+    return [one, tx.append([{ kind: 'session_closed', sessionId: S2, time: 1, actor: 'x' }])];
+  });
+  t.deepEqual(a?.map((e) => e.revision), [2]);
+  t.deepEqual(b?.map((e) => e.revision), [3]);
+  t.deepEqual(store.readAfter(rev(0), 10).map((e) => e.revision), [1, 2, 3]);
+});
+
+test('append returns the events it was given, with revision and commit id', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  const stored = store.write((tx) => tx.append(EVERY_EVENT));
+  t.deepEqual(stored, withRevisions(EVERY_EVENT, 1));
+});
+
+test('an empty append writes nothing', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  t.deepEqual(store.write((tx) => tx.append([])), []);
+  t.is(Number(store.head()), 0);
+});
+
+test('write returns what its function returns', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  t.is(store.write(() => 42), 42);
+});
+
+test('a throw inside write writes nothing and the next write reuses the revisions', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  store.write((tx) => tx.append([created()]));
+  const error = t.throws(() =>
+    store.write((tx) => {
+      tx.append([registered('x', { kind: 'float', value: 1 }), set('x', 1, { kind: 'float', value: 2 })]);
+      throw new Error('decided against it');
+    }),
+  );
+  t.is(error?.message, 'decided against it');
+  t.is(Number(store.head()), 1);
+  t.deepEqual(store.readAfter(rev(0), 10).map((e) => e.kind), ['session_created']);
+  const next = store.write((tx) => tx.append([created(S2)]));
+  t.deepEqual(next.map((e) => [e.revision, e.commitId]), [[2, 2]]);
+});
+
+test('append outside write is refused', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  let escaped: { append(events: readonly NewEvent[]): unknown } | undefined;
+  store.write((tx) => {
+    escaped = tx;
+  });
+  t.throws(() => escaped?.append([created()]), { message: 'append outside a write transaction' });
+  t.is(Number(store.head()), 0);
+});
+
+test('readAfter, readSession and readAll round-trip every event kind and every value kind exactly', (t) => {
+  const path = join(tempDir(t), 'ledger.db');
+  const store = openStore(t, path);
+  store.write((tx) => tx.append(EVERY_EVENT.slice(0, 6)));
+  store.write((tx) => tx.append(EVERY_EVENT.slice(6)));
+  const expected = [...withRevisions(EVERY_EVENT.slice(0, 6), 1), ...withRevisions(EVERY_EVENT.slice(6), 7)];
+  t.deepEqual(store.readAfter(rev(0), 1000), expected);
+  t.deepEqual([...store.readAll()], expected);
+  t.deepEqual(store.readSession(S1, store.head()), expected.filter((e) => e.sessionId === S1));
+  t.deepEqual(store.readSession(S2, store.head()), expected.filter((e) => e.sessionId === S2));
+  // Exactness where deepEqual alone might be lenient:
+  const values = expected.flatMap((e) => ('value' in e ? [e.value] : []));
+  const read = store.readAfter(rev(0), 1000).flatMap((e) => ('value' in e ? [e.value] : []));
+  t.is(read.length, values.length);
+  const seed = read.find((v) => v.kind === 'integer');
+  t.is(seed?.kind === 'integer' ? seed.value : undefined, 2n ** 63n - 1n);
+  t.is(typeof (seed?.kind === 'integer' ? seed.value : undefined), 'bigint');
+  const floats = read.flatMap((v) => (v.kind === 'float' ? [v.value] : []));
+  t.true(floats.some(Number.isNaN));
+  t.true(floats.includes(-Infinity));
+  t.true(floats.includes(Infinity));
+  t.true(floats.includes(5e-324));
+});
+
+test('readAfter honours the start revision and the limit', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  store.write((tx) => tx.append(EVERY_EVENT));
+  const n = EVERY_EVENT.length;
+  t.deepEqual(store.readAfter(rev(3), 4).map((e) => e.revision), [4, 5, 6, 7]);
+  t.deepEqual(store.readAfter(rev(n - 1), 100).map((e) => e.revision), [n]);
+  t.deepEqual(store.readAfter(rev(n), 100), []);
+  t.deepEqual(store.readAfter(rev(n + 10), 100), []);
+  t.deepEqual(store.readAfter(rev(0), 0), []);
+});
+
+test('readSession stops at the given revision and ignores other sessions', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  store.write((tx) => tx.append([created(S1), created(S2)]));
+  store.write((tx) => tx.append([registered('a', { kind: 'float', value: 1 }, S2)]));
+  store.write((tx) => tx.append([registered('a', { kind: 'float', value: 1 }, S1)]));
+  store.write((tx) => tx.append([set('a', 1, { kind: 'float', value: 2 }, S1)]));
+  t.deepEqual(store.readSession(S1, rev(5)).map((e) => e.revision), [1, 4, 5]);
+  t.deepEqual(store.readSession(S1, rev(4)).map((e) => e.revision), [1, 4]);
+  t.deepEqual(store.readSession(S1, rev(0)), []);
+  t.deepEqual(store.readSession(S2, rev(100)).map((e) => e.revision), [2, 3]);
+  t.deepEqual(store.readSession('nope' as SessionId, rev(100)), []);
+});
+
+test('readAll streams lazily, oldest first', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  store.write((tx) => tx.append(EVERY_EVENT));
+  const iterator = store.readAll();
+  t.is(iterator.next().value?.revision, 1);
+  t.is(iterator.next().value?.revision, 2);
+  iterator.return?.();
+  t.is([...store.readAll()].length, EVERY_EVENT.length);
+});
+
+test('two stores on the same file writing alternately keep revisions gapless', (t) => {
+  const path = join(tempDir(t), 'ledger.db');
+  const a = openStore(t, path);
+  const b = openStore(t, path);
+  const commits: number[][] = [];
+  for (let i = 0; i < 10; i++) {
+    const store = i % 2 === 0 ? a : b;
+    const written = store.write((tx) => tx.append(i === 0 ? [created()] : [set('x', i, { kind: 'integer', value: BigInt(i) }), set('x', i, { kind: 'integer', value: BigInt(-i) })]));
+    commits.push(written.map((e) => e.revision));
+  }
+  t.deepEqual(commits[0], [1]);
+  t.deepEqual(commits[1], [2, 3]);
+  t.deepEqual(commits[9], [18, 19]);
+  t.is(Number(a.head()), 19);
+  t.is(Number(b.head()), 19);
+  const all = [...b.readAll()];
+  t.deepEqual(all.map((e) => e.revision), Array.from({ length: 19 }, (_, i) => i + 1));
+  t.deepEqual(a.readAfter(rev(0), 100), all);
+  // Each commit id is the first revision of its transaction.
+  t.deepEqual([...new Set(all.map((e) => e.commitId))], [1, ...Array.from({ length: 9 }, (_, i) => 2 + 2 * i)]);
+});
+
+test('a write sees the head written by another store on the same file', (t) => {
+  const path = join(tempDir(t), 'ledger.db');
+  const a = openStore(t, path);
+  const b = openStore(t, path);
+  a.write((tx) => tx.append([created()]));
+  b.write((tx) => {
+    t.is(Number(tx.head()), 1);
+    tx.append([created(S2)]);
+  });
+  t.deepEqual(a.write((tx) => tx.append([{ kind: 'session_closed', sessionId: S2, time: 1, actor: 'a' }])).map((e) => e.revision), [3]);
+});
+
+test('UPDATE and DELETE on events are refused by the triggers', (t) => {
+  const path = join(tempDir(t), 'ledger.db');
+  const store = openStore(t, path);
+  store.write((tx) => tx.append([created(), registered('x', { kind: 'float', value: 1 })]));
+  const db = new Database(path);
+  t.teardown(() => db.close());
+  t.throws(() => db.prepare("UPDATE events SET actor = 'mallory' WHERE revision = 1").run(), { any: true, code: 'SQLITE_CONSTRAINT_TRIGGER', message: 'events are append-only' });
+  t.throws(() => db.prepare('DELETE FROM events WHERE revision = 2').run(), { any: true, code: 'SQLITE_CONSTRAINT_TRIGGER', message: 'events are append-only' });
+  t.throws(() => db.prepare('DELETE FROM events').run(), { any: true, code: 'SQLITE_CONSTRAINT_TRIGGER', message: 'events are append-only' });
+  t.deepEqual(store.readAfter(rev(0), 10).map((e) => [e.revision, e.actor]), [
+    [1, 'boot'],
+    [2, 'alice'],
+  ]);
+});
+
+test('the file keeps a readable row per event, in WAL mode', (t) => {
+  const path = join(tempDir(t), 'ledger.db');
+  const store = openStore(t, path);
+  store.write((tx) => tx.append([created(), set('x', 1, { kind: 'integer', value: 2n ** 63n - 1n })]));
+  const db = new Database(path, { readonly: true });
+  t.teardown(() => db.close());
+  t.is(db.pragma('journal_mode', { simple: true }), 'wal');
+  const rows = db.prepare('SELECT revision, commit_id, session_id, variable_id, kind, version, actor, payload FROM events ORDER BY revision').all();
+  t.deepEqual(rows, [
+    { revision: 1, commit_id: 1, session_id: 's1', variable_id: null, kind: 'session_created', version: null, actor: 'boot', payload: '{"metadata":{"owner":"team-ä","empty":""},"ttl_seconds":3600}' },
+    { revision: 2, commit_id: 1, session_id: 's1', variable_id: 'var_x_1', kind: 'variable_set', version: 1, actor: 'bob', payload: '{"value":{"integer":"9223372036854775807"},"metadata":{"reason":"step 1"}}' },
+  ]);
+});
+
+test('re-opening the file keeps everything', (t) => {
+  const path = join(tempDir(t), 'nested', 'dir', 'ledger.db');
+  const first = openStore(t, path, { durability: 'full' });
+  first.write((tx) => tx.append(EVERY_EVENT.slice(0, 10)));
+  first.write((tx) => tx.append(EVERY_EVENT.slice(10)));
+  const before = [...first.readAll()];
+  first.close();
+  const again = openStore(t, path);
+  t.is(Number(again.head()), EVERY_EVENT.length);
+  t.deepEqual([...again.readAll()], before);
+  t.deepEqual(again.write((tx) => tx.append([created('s3' as SessionId)])).map((e) => e.revision), [EVERY_EVENT.length + 1]);
+});
+
+test('constraints of every kind round-trip, including infinite bounds', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  const withConstraints = (name: string, constraints: Constraints): NewEvent => ({ ...(registered(name, { kind: 'float', value: 0 }) as VariableRegistered), constraints });
+  const events = [
+    created(),
+    withConstraints('f', { min: -Infinity, max: Infinity }),
+    withConstraints('g', { min: -1.5, max: 2 ** 53 }),
+    withConstraints('s', { minLength: 1, maxLength: 3, pattern: '[a-z]+' }),
+    withConstraints('c', { choices: ['a', 'b'] }),
+    withConstraints('e', { dimensions: 3 }),
+    withConstraints('t', { shape: [2, 3] }),
+    withConstraints('none', {}),
+  ];
+  store.write((tx) => tx.append(events));
+  t.deepEqual(
+    store.readAfter(rev(0), 100).map((e) => (e.kind === 'variable_registered' ? e.constraints : undefined)),
+    events.map((e) => (e.kind === 'variable_registered' ? e.constraints : undefined)),
+  );
+});
+
+test('negative zero survives as a float value', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  store.write((tx) => tx.append([created(), set('x', 1, { kind: 'float', value: -0 })]));
+  const [, event] = store.readAfter(rev(0), 10);
+  t.true(event?.kind === 'variable_set' && event.value.kind === 'float' && Object.is(event.value.value, -0));
+});
