@@ -31,6 +31,7 @@ import {
 } from '../domain/index.js';
 import { Projection } from '../projection/projection.js';
 import type { EventStore } from '../store/event-store.js';
+import { readWholeCommits } from '../store/whole-commits.js';
 import type { Clock } from './clock.js';
 
 export interface LedgerServiceOptions {
@@ -292,7 +293,8 @@ export class LedgerService {
   /** Folds events another process appended since our head. */
   private catchUp(storeHead: Revision): void {
     while (this.projection.head < storeHead) {
-      const tail = this.options.store.readAfter(this.projection.head, 10_000);
+      const read = (after: Revision, limit: number) => this.options.store.readAfter(after, limit);
+      const tail = readWholeCommits(read, this.projection.head, 10_000);
       if (tail.length === 0) break;
       this.applyAndNotify(tail);
     }

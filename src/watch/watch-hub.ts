@@ -6,9 +6,10 @@
  * reaches the head again. Writers never wait for watchers, and a watcher
  * never holds more than `maxBufferBytes` of queued messages.
  */
-import { foldSessions, type Revision, type SessionId, type SessionState, type StoredEvent } from '../domain/index.js';
+import { foldSessions, type Revision, type SessionId, type SessionState } from '../domain/index.js';
 import type { CommitNotice } from '../service/ledger-service.js';
 import type { EventStore } from '../store/event-store.js';
+import { readWholeCommits } from '../store/whole-commits.js';
 import { commitChanges, isTerminal, type Change, type CommitChanges } from './changes.js';
 
 /** Where a watcher's messages go; the gRPC stream in production. */
@@ -214,14 +215,14 @@ export class WatchHub {
     const head = this.options.head();
     let queued = false;
     while (watcher.queuedBytes < this.maxBufferBytes && !watcher.ending) {
-      let events = store.readSessionAfter(sessionId, watcher.position, this.catchUpBatch);
+      const readSession = (after: Revision, limit: number) => store.readSessionAfter(sessionId, after, limit);
+      const events = readWholeCommits(readSession, watcher.position, this.catchUpBatch);
       if (events.length === 0) {
         watcher.position = Math.max(watcher.position, head) as Revision;
         watcher.synced = true;
         watcher.catchUpState = undefined;
         return queued;
       }
-      if (events.length === this.catchUpBatch) events = wholeCommits(store, sessionId, watcher.position, events);
       watcher.catchUpState ??= foldSessions(store.readSession(sessionId, watcher.position)).get(sessionId);
       const { commits, after } = commitChanges(watcher.catchUpState, events);
       watcher.catchUpState = after;
@@ -274,24 +275,5 @@ export class WatchHub {
       clearInterval(this.progressTimer);
       this.progressTimer = undefined;
     }
-  }
-}
-
-/**
- * A catch-up batch must not split a commit: its events travel in one
- * message. Drops a trailing partial commit, or extends a batch that is one
- * single large commit to its end.
- */
-function wholeCommits(store: EventStore, sessionId: SessionId, after: Revision, events: StoredEvent[]): StoredEvent[] {
-  const lastCommit = (events[events.length - 1] as StoredEvent).commitId;
-  const firstOfLast = events.findIndex((e) => e.commitId === lastCommit);
-  if (firstOfLast > 0) return events.slice(0, firstOfLast);
-  // The whole batch is one commit that may go on: read it to its end.
-  let all = events;
-  for (;;) {
-    const more = store.readSessionAfter(sessionId, (all[all.length - 1] as StoredEvent).revision, 10_000);
-    const same = more.filter((e) => e.commitId === lastCommit);
-    all = all.concat(same);
-    if (same.length < more.length || more.length < 10_000) return all;
   }
 }

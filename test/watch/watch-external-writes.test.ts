@@ -1,0 +1,97 @@
+/**
+ * Writes by another process on the same database file reach watchers of the
+ * server quickly (it polls SQLite's data_version every `externalPollMs`).
+ * The other process here is a second store and service in this process: a
+ * separate SQLite connection, which is what SQLite sees of another process.
+ */
+import test from 'ava';
+import { VariableType } from '../../src/gen/varledger/v1/ledger.js';
+import { parseSessionId } from '../../src/domain/index.js';
+import { LedgerService } from '../../src/service/ledger-service.js';
+import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
+import { intValue } from '../helpers/grpc-expect.js';
+import { startLedger } from '../helpers/harness.js';
+import { intOf, kindName, until } from '../helpers/watch-helpers.js';
+import { WatchReader } from '../helpers/watch-reader.js';
+
+test('a write by another connection to the same file reaches a watcher within 100 ms', async (t) => {
+  const ledger = await startLedger();
+  t.teardown(() => ledger.stop());
+  const { rpc, server, clock, dataPath } = ledger;
+  await rpc.call('registerVariable', { sessionId: 's1', name: 'x', type: VariableType.VARIABLE_TYPE_INTEGER, initialValue: intValue(0n) });
+
+  let suffix = 0;
+  const other = new LedgerService({
+    store: new SqliteEventStore(dataPath),
+    clock,
+    newIdSuffix: () => `ext${++suffix}`,
+    newSessionId: () => 'unused',
+  });
+  t.teardown(() => other.close());
+
+  const reader = new WatchReader(rpc.watch({ sessionId: 's1', includeInitial: true }));
+  t.teardown(() => reader.cancel());
+  await reader.next();
+  await until(() => server.watchHub.size === 1, 'watcher subscribed');
+
+  const sessionId = parseSessionId('s1');
+  const latencies: number[] = [];
+  for (let i = 1; i <= 5; i++) {
+    const written = other.set({ sessionId, identifier: 'x', value: { kind: 'integer', value: BigInt(i) }, metadata: {} }, 'worker-2');
+    const start = performance.now();
+    const message = await reader.next();
+    latencies.push(performance.now() - start);
+    t.deepEqual(
+      message.events.map((e) => [kindName(e), e.revision, intOf(e.previousValue), intOf(e.variable?.value), e.actor]),
+      [['WATCH_EVENT_KIND_SET', BigInt(written.modifiedRevision), i - 1, i, 'worker-2']],
+    );
+  }
+  t.log(`latencies (ms): ${latencies.map((ms) => ms.toFixed(1)).join(', ')}`);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  t.true((sorted[2] ?? Infinity) < 100, `median latency ${sorted[2]} ms`);
+
+  // The server's own state includes the other process's writes, and its own writes follow them.
+  const mine = await rpc.call('setVariable', { sessionId: 's1', identifier: 'x', value: intValue(6n) });
+  t.is(mine.version, 6n);
+  const next = await reader.next();
+  t.deepEqual(next.events.map((e) => [e.revision, intOf(e.previousValue)]), [[mine.modifiedRevision, 5]]);
+});
+
+test('a large burst of commits by another connection still reaches watchers one message per commit', async (t) => {
+  const ledger = await startLedger();
+  t.teardown(() => ledger.stop());
+  const { rpc, clock, dataPath } = ledger;
+  await rpc.call('registerVariable', { sessionId: 's1', name: 'x', type: VariableType.VARIABLE_TYPE_INTEGER, initialValue: intValue(0n) });
+  const other = new LedgerService({ store: new SqliteEventStore(dataPath), clock, newIdSuffix: () => 'ext', newSessionId: () => 'unused' });
+  t.teardown(() => other.close());
+  const reader = new WatchReader(rpc.watch({ sessionId: 's1', identifiers: ['x'], includeInitial: true }));
+  t.teardown(() => reader.cancel());
+  await reader.next();
+
+  // Written back to back, before the server polls: more events than the server folds in one read
+  // batch (10,000), with a commit straddling that boundary.
+  const sessionId = parseSessionId('s1');
+  const sizes = [...Array<number>(99).fill(101), 10, 7];
+  let value = 0;
+  const commits = sizes.map((size) => {
+    const operations = Array.from({ length: size }, () => ({
+      kind: 'set_variable' as const,
+      sessionId,
+      identifier: 'x',
+      value: { kind: 'integer' as const, value: BigInt(++value) },
+      metadata: {},
+    }));
+    return other.commit({ sessionId, atomic: true, operations }, 'bulk').revision;
+  });
+
+  const messages = [];
+  while (messages.length < sizes.length) {
+    const message = await reader.next();
+    if (message.events.length > 0) messages.push(message);
+    if (message.revision >= BigInt(commits[commits.length - 1] ?? 0)) break;
+  }
+  t.deepEqual(
+    messages.map((m) => [m.revision, m.events.length]),
+    sizes.map((size, i) => [BigInt(commits[i] ?? 0), size]),
+  );
+});
