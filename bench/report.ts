@@ -1,0 +1,111 @@
+/**
+ * Turns the measured figures into a table of figure-vs-target rows, prints
+ * it, and writes the JSON results file(s) under bench/results/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../src/package-root.js';
+import type { CommitVsSingleResult } from './commit-vs-single.js';
+import type { StartupFoldResult } from './startup-fold.js';
+import type { ThroughputResult } from './throughput.js';
+import type { UnaryLatencyResult } from './unary-latency.js';
+
+export interface CoreResults {
+  unary?: UnaryLatencyResult;
+  throughput?: ThroughputResult;
+  commitVsSingle?: CommitVsSingleResult;
+  startupFold?: StartupFoldResult;
+}
+
+export interface TargetRow {
+  readonly benchmark: string;
+  readonly measured: string;
+  readonly target: string;
+  /** null when the figure is informational (no target). */
+  readonly met: boolean | null;
+}
+
+const FOLD_TARGET_EVENTS = 1_000_000;
+const FOLD_TARGET_SECONDS = 5;
+
+const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export function targetRows(results: CoreResults): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const { unary, throughput, commitVsSingle, startupFold } = results;
+  if (unary) {
+    const latency = (benchmark: string, figure: { p50Us: number; p99Us: number }, p50Target?: number) => {
+      rows.push({
+        benchmark: `${benchmark} p50`,
+        measured: `${fmt(figure.p50Us)} µs`,
+        target: p50Target === undefined ? '—' : `≤ ${p50Target} µs`,
+        met: p50Target === undefined ? null : figure.p50Us <= p50Target,
+      });
+      rows.push({ benchmark: `${benchmark} p99`, measured: `${fmt(figure.p99Us)} µs`, target: '—', met: null });
+    };
+    latency('GetVariable', unary.getVariable, 150);
+    latency('SetVariable', unary.setVariable, 250);
+    latency('RegisterVariable', unary.registerVariable);
+    latency('(gRPC floor: Health/Check)', unary.grpcFloor);
+  }
+  if (throughput) {
+    rows.push({
+      benchmark: `SetVariable, ${throughput.conditions.concurrency} in flight`,
+      measured: `${fmt(throughput.callsPerSecond)} calls/s`,
+      target: '≥ 8,000 calls/s',
+      met: throughput.callsPerSecond >= 8000,
+    });
+  }
+  if (commitVsSingle) {
+    const n = commitVsSingle.conditions.operations;
+    rows.push({
+      benchmark: `${n} × SetVariable vs Commit of ${n}`,
+      measured: `${fmt(commitVsSingle.ratio, 1)}× (${fmt(commitVsSingle.singlesMedianMs, 1)} ms vs ${fmt(commitVsSingle.commitMedianMs, 2)} ms)`,
+      target: '≥ 10×',
+      met: commitVsSingle.ratio >= 10,
+    });
+  }
+  if (startupFold) {
+    // The target is stated for 1,000,000 events; a smaller run is scaled linearly.
+    const allowed = (FOLD_TARGET_SECONDS * startupFold.events) / FOLD_TARGET_EVENTS;
+    rows.push({
+      benchmark: `Start-up fold of ${fmt(startupFold.events)} events`,
+      measured: `${fmt(startupFold.foldSeconds, 2)} s (${fmt(startupFold.eventsPerSecond)} events/s)`,
+      target:
+        startupFold.events === FOLD_TARGET_EVENTS
+          ? `≤ ${FOLD_TARGET_SECONDS} s`
+          : `≤ ${fmt(allowed, 2)} s (5 s per 1M, scaled)`,
+      met: startupFold.foldSeconds <= allowed,
+    });
+    rows.push({
+      benchmark: `  (writing them, batches of ${fmt(startupFold.conditions.writeBatch)})`,
+      measured: `${fmt(startupFold.writeSeconds, 2)} s (${fmt(startupFold.writeEventsPerSecond)} events/s)`,
+      target: '—',
+      met: null,
+    });
+  }
+  return rows;
+}
+
+export function printTable(rows: readonly TargetRow[]): void {
+  console.table(
+    rows.map((r) => ({
+      benchmark: r.benchmark,
+      measured: r.measured,
+      target: r.target,
+      met: r.met === null ? '' : r.met ? 'yes' : 'NO',
+    })),
+  );
+}
+
+/** Writes core-<timestamp>.json and core-latest.json; returns their paths. */
+export function writeResults(document: object, startedAt: Date): string[] {
+  const dir = join(PACKAGE_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  // ISO 8601 basic-ish form without ':' so the name is valid on every file system.
+  const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+  const text = `${JSON.stringify(document, null, 2)}\n`;
+  const paths = [join(dir, `core-${stamp}.json`), join(dir, 'core-latest.json')];
+  for (const path of paths) writeFileSync(path, text);
+  return paths;
+}

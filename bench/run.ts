@@ -1,0 +1,132 @@
+/**
+ * `npm run bench`: varledger's core benchmarks over real gRPC on loopback.
+ *
+ *   unary       sequential p50/p99 latency of GetVariable, SetVariable,
+ *               RegisterVariable (tinybench)                 unary-latency.ts
+ *   throughput  SetVariable calls/s with 16 calls in flight  throughput.ts
+ *   commit      100 single SetVariable calls vs one Commit of 100 sets
+ *                                                            commit-vs-single.ts
+ *   fold        start-up fold of a 1,000,000-event log       startup-fold.ts
+ *
+ * Select a subset by name, as arguments or a comma-separated env var:
+ *   npm run bench -- fold            npm run bench -- unary commit
+ *   BENCH_ONLY=unary,throughput npm run bench
+ * No selection runs all four (about 1.5 minutes on a 2-core machine).
+ *
+ * Other knobs (env):
+ *   BENCH_FOLD_EVENTS=200000   events in the fold log (default 1,000,000)
+ *   BENCH_SERVER=child         server in a forked child process instead of
+ *                              in this one (default `inproc`; see server-fixture.ts)
+ *   BENCH_LATENCY_MS, BENCH_THROUGHPUT_CALLS, BENCH_COMMIT_ROUNDS
+ *                              time per latency task (3000), calls per
+ *                              throughput round (20000), commit rounds (40)
+ *
+ * Prints a table of each figure against its target and writes the results,
+ * with the conditions they were measured under, to
+ * bench/results/core-<ISO time>.json and bench/results/core-latest.json.
+ * Each gRPC section gets its own server and temp database; all are shut down
+ * and removed before the process exits.
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import { runCommitVsSingle } from './commit-vs-single.js';
+import { printTable, targetRows, writeResults, type CoreResults } from './report.js';
+import { serverPlacement, startBenchServer, type BenchServer } from './server-fixture.js';
+import { runStartupFold } from './startup-fold.js';
+import { round, since } from './stats.js';
+import { runThroughput } from './throughput.js';
+import { runUnaryLatency } from './unary-latency.js';
+
+const SECTIONS = ['unary', 'throughput', 'commit', 'fold'] as const;
+
+class UsageError extends Error {}
+type Section = (typeof SECTIONS)[number];
+
+function selectedSections(): Section[] {
+  const requested = [...process.argv.slice(2), ...(process.env.BENCH_ONLY ?? '').split(',')]
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  const unknown = requested.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${SECTIONS.join(', ')}`);
+  }
+  return requested.length === 0 ? [...SECTIONS] : SECTIONS.filter((s) => requested.includes(s));
+}
+
+async function withServer<T>(fn: (server: BenchServer) => Promise<T>): Promise<T> {
+  const server = await startBenchServer();
+  try {
+    return await fn(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+function conditions() {
+  const cpuList = cpus();
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform}-${process.arch}`,
+    cpuCount: cpuList.length,
+    cpuModel: cpuList[0]?.model ?? 'unknown',
+    cpuMHz: cpuList[0]?.speed ?? 0,
+    totalMemGiB: round(totalmem() / 2 ** 30, 1),
+    loadAverage: loadavg().map((x) => round(x, 2)),
+    serverPlacement: serverPlacement(),
+    durability: 'normal',
+  };
+}
+
+async function main(): Promise<void> {
+  const sections = selectedSections();
+  const startedAt = new Date();
+  const start = performance.now();
+  const before = conditions();
+  console.log(`varledger core bench: ${sections.join(', ')} — node ${before.node}, ${before.cpuCount} × ${before.cpuModel}, server ${before.serverPlacement}`);
+
+  const results: CoreResults = {};
+  const step = async <T>(name: Section, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    process.stdout.write(`  ${name} … `);
+    const value = await fn();
+    console.log(`${round(since(t) / 1000, 1)} s`);
+    return value;
+  };
+  for (const section of sections) {
+    switch (section) {
+      case 'unary':
+        results.unary = await step(section, () => withServer(runUnaryLatency));
+        break;
+      case 'throughput':
+        results.throughput = await step(section, () => withServer(runThroughput));
+        break;
+      case 'commit':
+        results.commitVsSingle = await step(section, () => withServer(runCommitVsSingle));
+        break;
+      case 'fold':
+        results.startupFold = await step(section, runStartupFold);
+        break;
+    }
+  }
+
+  const rows = targetRows(results);
+  printTable(rows);
+  const paths = writeResults(
+    {
+      suite: 'core',
+      timestamp: startedAt.toISOString(),
+      durationSeconds: round(since(start) / 1000, 1),
+      sections,
+      conditions: { ...before, loadAverageAtEnd: loadavg().map((x) => round(x, 2)) },
+      targets: rows,
+      results,
+    },
+    startedAt,
+  );
+  console.log(`results: ${paths.join(', ')}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof UsageError ? error.message : error);
+  process.exitCode = 1;
+});

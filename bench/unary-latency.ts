@@ -1,0 +1,156 @@
+/**
+ * Sequential latency of single unary calls (one in flight), measured with
+ * tinybench: GetVariable, SetVariable and RegisterVariable. p50/p99 come from
+ * tinybench's latency statistics (`task.result.latency.p50/.p99`, in ms).
+ *
+ * A fourth task, grpc.health.v1.Health/Check with an empty request, is the
+ * floor: the same channel and server, but no varledger code on either side,
+ * so (GetVariable − floor) is what varledger itself adds to a read.
+ */
+import { Bench } from 'tinybench';
+import { LedgerRpc } from '../src/client/ledger-rpc.js';
+import { VariableType } from '../src/gen/varledger/v1/ledger.js';
+import { ACTOR, floatValue, seedFloats } from './ledger-setup.js';
+import type { BenchServer } from './server-fixture.js';
+import { round } from './stats.js';
+
+export interface LatencyFigure {
+  readonly samples: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly meanUs: number;
+  readonly minUs: number;
+  readonly maxUs: number;
+  readonly rmePercent: number;
+}
+
+export interface UnaryLatencyResult {
+  /** Health/Check: grpc-js round trip without varledger code (informational). */
+  readonly grpcFloor: LatencyFigure;
+  readonly getVariable: LatencyFigure;
+  readonly setVariable: LatencyFigure;
+  readonly registerVariable: LatencyFigure;
+  readonly conditions: {
+    readonly timeMsPerTask: number;
+    readonly warmupMsPerTask: number;
+    readonly minIterationsPerTask: number;
+    readonly variablesPerSession: number;
+    readonly registrationsPerSession: number;
+  };
+}
+
+const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
+const EMPTY = Buffer.alloc(0);
+const TIME_MS = Number(process.env.BENCH_LATENCY_MS ?? 3000);
+const WARMUP_MS = 500;
+const MIN_ITERATIONS = 500;
+const VARIABLES_PER_SESSION = 10;
+/**
+ * Registrations move to a fresh session every so often: a session's
+ * variables map is copied on every write, so one ever-growing session would
+ * measure session size rather than registration.
+ */
+const REGISTRATIONS_PER_SESSION = 100;
+const registrationSession = (i: number): string => `lat-reg-${Math.floor(i / REGISTRATIONS_PER_SESSION)}`;
+
+export async function runUnaryLatency(server: BenchServer): Promise<UnaryLatencyResult> {
+  const rpc = new LedgerRpc(server.address);
+  try {
+    const names = await seedFloats(rpc, 'lat-get', VARIABLES_PER_SESSION);
+    await seedFloats(rpc, 'lat-set', VARIABLES_PER_SESSION);
+    let getIndex = 0;
+    let setIndex = 0;
+    let registered = 0;
+
+    const bench = new Bench({
+      name: 'unary latency',
+      time: TIME_MS,
+      iterations: MIN_ITERATIONS,
+      warmupTime: WARMUP_MS,
+      warmupIterations: 200,
+      throws: true,
+    });
+    const healthCheck = () =>
+      new Promise<void>((resolve, reject) => {
+        // An empty HealthCheckRequest is zero bytes; the reply is left undecoded.
+        rpc.grpc.makeUnaryRequest<Buffer, Buffer>(
+          HEALTH_CHECK_PATH,
+          (b) => b,
+          (b) => b,
+          EMPTY,
+          (error) => (error ? reject(error) : resolve()),
+        );
+      });
+    bench
+      .add('Health/Check (gRPC floor)', healthCheck)
+      .add('GetVariable', async () => {
+        const name = names[getIndex++ % names.length] as string;
+        await rpc.call('getVariable', { sessionId: 'lat-get', identifier: name });
+      })
+      .add('SetVariable', async () => {
+        const i = setIndex++;
+        const name = names[i % names.length] as string;
+        await rpc.call('setVariable', { sessionId: 'lat-set', identifier: name, value: floatValue(i * 0.001) }, ACTOR);
+      })
+      .add(
+        'RegisterVariable',
+        async () => {
+          const i = registered++;
+          await rpc.call(
+            'registerVariable',
+            {
+              sessionId: registrationSession(i),
+              name: `r${i}`,
+              type: VariableType.VARIABLE_TYPE_FLOAT,
+              initialValue: floatValue(0.5),
+              constraints: { min: 0, max: 1 },
+            },
+            ACTOR,
+          );
+        },
+        {
+          // The session a run of registrations goes to is created outside the
+          // timed call, so every sample is a plain registration.
+          beforeEach: async () => {
+            if (registered % REGISTRATIONS_PER_SESSION === 0) {
+              await rpc.call('createSession', { sessionId: registrationSession(registered) }, ACTOR);
+            }
+          },
+        },
+      );
+    await bench.run();
+
+    const figure = (taskName: string): LatencyFigure => {
+      const result = bench.getTask(taskName)?.result;
+      if (!result || (result.state !== 'completed' && result.state !== 'aborted-with-statistics')) {
+        throw new Error(`${taskName}: no statistics (${result?.state ?? 'missing'}${result?.state === 'errored' ? `: ${result.error.message}` : ''})`);
+      }
+      const l = result.latency;
+      const us = (ms: number) => round(ms * 1000);
+      return {
+        samples: l.samplesCount,
+        p50Us: us(l.p50),
+        p99Us: us(l.p99),
+        meanUs: us(l.mean),
+        minUs: us(l.min),
+        maxUs: us(l.max),
+        rmePercent: round(l.rme, 2),
+      };
+    };
+    return {
+      grpcFloor: figure('Health/Check (gRPC floor)'),
+      getVariable: figure('GetVariable'),
+      setVariable: figure('SetVariable'),
+      registerVariable: figure('RegisterVariable'),
+      conditions: {
+        timeMsPerTask: TIME_MS,
+        warmupMsPerTask: WARMUP_MS,
+        minIterationsPerTask: MIN_ITERATIONS,
+        variablesPerSession: VARIABLES_PER_SESSION,
+        registrationsPerSession: REGISTRATIONS_PER_SESSION,
+      },
+    };
+  } finally {
+    rpc.close();
+  }
+}
