@@ -6,7 +6,7 @@
 import { checkConstraints, checkValue } from './constraints.js';
 import { convertValue } from './convert.js';
 import { CommitRejectedError, DomainError, type OperationFailure } from './errors.js';
-import { evolvePending } from './evolve.js';
+import { ScratchSession } from './evolve.js';
 import type { Commit, Command, CreateSession, DeleteVariable, Operation, RegisterVariable, SetVariable } from './commands.js';
 import type { NewEvent, SessionCreated } from './events.js';
 import { makeVariableId, type SessionId, type VariableId, type Version } from './ids.js';
@@ -196,11 +196,11 @@ export function decideCommit(session: SessionState | undefined, command: Commit,
   const outcomes: OperationOutcome[] = [];
   const failures: OperationFailure[] = [];
   const eventCounts: number[] = [];
-  let state = session;
+  const scratch = new ScratchSession(session);
   command.operations.forEach((op, index) => {
     try {
-      const produced = decide(state, op, ctx);
-      state = evolvePending(state, produced);
+      const produced = decide(scratch.state, op, ctx);
+      scratch.apply(produced);
       events.push(...produced);
       const last = produced[produced.length - 1];
       if (!last || !('variableId' in last)) throw new Error('an operation produced no variable event');

@@ -5,7 +5,7 @@
  * snapshot), and directly on plain objects for bulk folds at start-up and for
  * reads at a past revision, where drafting a million events would only cost time.
  */
-import { enableMapSet, freeze, produce, type Draft } from 'immer';
+import { createDraft, enableMapSet, freeze, produce, type Draft } from 'immer';
 import type { NewEvent, SessionCreated, StoredEvent } from './events.js';
 import type { Revision } from './ids.js';
 import type { SessionState } from './state.js';
@@ -91,38 +91,52 @@ function applyEvent(session: MutableSession, event: NewEvent, revision: Revision
  * state is never changed.
  */
 export function evolve(session: SessionState | undefined, events: readonly StoredEvent[]): SessionState {
-  return evolveWith(session, events, (e) => e.revision);
-}
-
-/**
- * Like `evolve`, for events that have no revision yet (a commit being
- * decided). Revisions in the result are placeholders: decisions may depend on
- * names, versions and values, never on revisions.
- */
-export function evolvePending(session: SessionState | undefined, events: readonly NewEvent[]): SessionState {
-  return evolveWith(session, events, () => 0 as Revision);
-}
-
-function evolveWith<E extends NewEvent>(
-  session: SessionState | undefined,
-  events: readonly E[],
-  revisionOf: (e: E) => Revision,
-): SessionState {
   let start = 0;
   let base = session;
   if (!base) {
     const first = events[0];
     if (first?.kind !== 'session_created') throw new Error('the first event of a new session must be session_created');
-    base = freeze(createSession(first, revisionOf(first)), true);
+    base = freeze(createSession(first, first.revision), true);
     start = 1;
   }
   if (start === events.length) return base;
   return produce(base, (draft) => {
     for (let i = start; i < events.length; i++) {
-      const event = events[i] as E;
-      applyEvent(draft, event, revisionOf(event));
+      const event = events[i] as StoredEvent;
+      applyEvent(draft, event, event.revision);
     }
   });
+}
+
+/**
+ * A scratch copy of a session for deciding a batch: each operation's events
+ * are applied in place (an immer draft, so only what changes is copied, once
+ * per batch rather than once per operation) and the next operation is
+ * decided against the result. Never published. Revisions in it are
+ * placeholders: decisions may depend on names, versions and values, never on
+ * revisions.
+ */
+export class ScratchSession {
+  private draft: MutableSession | undefined;
+
+  constructor(session: SessionState | undefined) {
+    this.draft = session ? createDraft(session) : undefined;
+  }
+
+  get state(): SessionState | undefined {
+    return this.draft as SessionState | undefined;
+  }
+
+  apply(events: readonly NewEvent[]): void {
+    for (const event of events) {
+      if (event.kind === 'session_created') {
+        this.draft = createSession(event, 0 as Revision);
+        continue;
+      }
+      if (!this.draft) throw new Error('the first event of a new session must be session_created');
+      applyEvent(this.draft, event, 0 as Revision);
+    }
+  }
 }
 
 /**

@@ -349,13 +349,32 @@ export class LedgerService {
     return past;
   }
 
-  /** Attaches to each successful operation the variable as that operation left it. */
+  /**
+   * Attaches to each successful operation the variable as that operation
+   * left it. When no variable is touched twice that is its state after the
+   * whole commit (a deleted one: before it); otherwise fold step by step.
+   */
   private withVariables(
     before: SessionState | undefined,
     outcomes: readonly OperationOutcome[],
     eventCounts: readonly number[],
     stored: readonly StoredEvent[],
   ): CommitResult['outcomes'] {
+    const touched = new Set<string>();
+    let repeated = false;
+    for (const o of outcomes) {
+      if (!o.ok) continue;
+      repeated ||= touched.has(o.variableId);
+      touched.add(o.variableId);
+    }
+    if (!repeated) {
+      const after = stored.length > 0 ? this.projection.session(stored[0]!.sessionId) : before;
+      return outcomes.map((outcome) => {
+        if (!outcome.ok) return outcome;
+        const variable = (after && findVariable(after, outcome.variableId)) ?? (before && findVariable(before, outcome.variableId));
+        return variable ? { ...outcome, variable } : outcome;
+      });
+    }
     let state = before;
     let offset = 0;
     return outcomes.map((outcome, i) => {

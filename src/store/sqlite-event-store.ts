@@ -29,6 +29,10 @@ export class SqliteEventStore implements EventStore {
   private readonly selectSession: Database.Statement<[string, number], EventRow>;
   private readonly selectSessionAfter: Database.Statement<[string, number, number], EventRow>;
   private readonly tx: WriteTransaction;
+  /** Built once: better-sqlite3 makes new wrapper functions on every `transaction()` call. */
+  private readonly runImmediate: (fn: (tx: WriteTransaction) => unknown) => unknown;
+  /** The head inside the current write transaction, read once per transaction. */
+  private txHead: Revision | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -57,9 +61,18 @@ export class SqliteEventStore implements EventStore {
       )
       .raw();
     this.tx = {
-      head: () => this.head(),
+      head: () => (this.txHead ??= this.head()),
       append: (events) => this.append(events),
     };
+    const transaction = this.db.transaction((fn: (tx: WriteTransaction) => unknown) => {
+      this.txHead = undefined;
+      try {
+        return fn(this.tx);
+      } finally {
+        this.txHead = undefined;
+      }
+    });
+    this.runImmediate = (fn) => transaction.immediate(fn);
   }
 
   head(): Revision {
@@ -69,17 +82,19 @@ export class SqliteEventStore implements EventStore {
   write<T>(fn: (tx: WriteTransaction) => T): T {
     // IMMEDIATE takes the write lock up front, so the head read inside is
     // the head the appended revisions follow, even with other writers.
-    return this.db.transaction(() => fn(this.tx)).immediate();
+    return this.runImmediate(fn) as T;
   }
 
   private append(events: readonly NewEvent[]): StoredEvent[] {
     if (!this.db.inTransaction) throw new Error('append outside a write transaction');
-    const first = this.head() + 1;
-    return events.map((event, i) => {
+    const first = this.tx.head() + 1;
+    const stored = events.map((event, i) => {
       const row = toRow(event, first + i, first);
       this.insertRow.run(...row);
       return { ...event, revision: (first + i) as Revision, commitId: first as Revision };
     });
+    this.txHead = (first + events.length - 1) as Revision;
+    return stored;
   }
 
   readAfter(after: Revision, limit: number): StoredEvent[] {
