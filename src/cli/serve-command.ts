@@ -15,6 +15,16 @@ function integer(min: number, max: number) {
   };
 }
 
+interface ServeOptions {
+  host: string;
+  port: number;
+  data: string;
+  durability: 'normal' | 'full';
+  maxMessageBytes: number;
+  snapshotEvery: number;
+  logLevel: string;
+}
+
 export function serveCommand(): Command {
   return new Command('serve')
     .description('run the gRPC server')
@@ -39,12 +49,18 @@ export function serveCommand(): Command {
         .argParser(integer(1024, 2 ** 31 - 1)),
     )
     .addOption(
+      new Option('--snapshot-every <events>', 'snapshot the projection every N events (0: only at shutdown)')
+        .env('VARLEDGER_SNAPSHOT_EVERY')
+        .default(10_000)
+        .argParser(integer(0, Number.MAX_SAFE_INTEGER)),
+    )
+    .addOption(
       new Option('--log-level <level>', 'stderr log level')
         .env('VARLEDGER_LOG_LEVEL')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info'),
     )
-    .action(async (opts: { host: string; port: number; data: string; durability: 'normal' | 'full'; maxMessageBytes: number; logLevel: string }) => {
+    .action(async (opts: ServeOptions) => {
       const logger = pino({ level: opts.logLevel }, pino.destination(2));
       const server = await startServer({
         host: opts.host,
@@ -52,6 +68,7 @@ export function serveCommand(): Command {
         dataPath: opts.data,
         durability: opts.durability,
         maxMessageBytes: opts.maxMessageBytes,
+        snapshotEvery: opts.snapshotEvery,
         logger,
       });
       logger.info({ host: opts.host, port: server.port, data: opts.data, durability: opts.durability }, 'listening');

@@ -25,6 +25,9 @@ const REQUEST_TYPES: { [K in UnaryMethod]: gen.MessageFns<RequestOf<K>> } = {
   setVariable: gen.SetVariableRequest,
   deleteVariable: gen.DeleteVariableRequest,
   commit: gen.CommitRequest,
+  getHistory: gen.GetHistoryRequest,
+  rollbackVariable: gen.RollbackVariableRequest,
+  getDigest: gen.GetDigestRequest,
 };
 
 export interface CallOptions {

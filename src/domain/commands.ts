@@ -41,6 +41,20 @@ export interface SetVariable {
   readonly expectedVersion?: Version | undefined;
 }
 
+export interface RollbackVariable {
+  readonly kind: 'rollback_variable';
+  readonly sessionId: SessionId;
+  readonly identifier: string;
+  readonly targetVersion: Version;
+  /**
+   * The value the variable had at `targetVersion`, looked up in the log by
+   * the caller (the domain does no I/O); undefined when no such version exists.
+   */
+  readonly targetValue: Value | undefined;
+  readonly metadata: Metadata;
+  readonly expectedVersion?: Version | undefined;
+}
+
 export interface DeleteVariable {
   readonly kind: 'delete_variable';
   readonly sessionId: SessionId;
@@ -58,4 +72,4 @@ export interface Commit {
   readonly atomic: boolean;
 }
 
-export type Command = CreateSession | CloseSession | ExpireSession | Operation;
+export type Command = CreateSession | CloseSession | ExpireSession | Operation | RollbackVariable;

@@ -7,7 +7,7 @@ import { checkConstraints, checkValue } from './constraints.js';
 import { convertValue } from './convert.js';
 import { CommitRejectedError, DomainError, type OperationFailure } from './errors.js';
 import { ScratchSession } from './evolve.js';
-import type { Commit, Command, CreateSession, DeleteVariable, Operation, RegisterVariable, SetVariable } from './commands.js';
+import type { Commit, Command, CreateSession, DeleteVariable, Operation, RegisterVariable, RollbackVariable, SetVariable } from './commands.js';
 import type { NewEvent, SessionCreated } from './events.js';
 import { makeVariableId, type SessionId, type VariableId, type Version } from './ids.js';
 import { checkMetadata, LIMITS } from './limits.js';
@@ -119,6 +119,35 @@ function decideSet(session: SessionState | undefined, command: SetVariable, ctx:
   ];
 }
 
+function decideRollback(session: SessionState | undefined, command: RollbackVariable, ctx: DecideContext): NewEvent[] {
+  const variable = requireVariable(requireActive(session, command.sessionId), command.identifier);
+  checkExpectedVersion(variable, command.expectedVersion);
+  if (command.targetValue === undefined || command.targetVersion > variable.version) {
+    throw new DomainError('not_found', `Version ${command.targetVersion} of ${variable.name} not found (current version ${variable.version})`);
+  }
+  // The old value must still satisfy the variable's current type and constraints.
+  const value = convertValue(variable.type, command.targetValue);
+  checkValue(variable.type, variable.constraints, value);
+  checkMetadata(command.metadata);
+  return [
+    {
+      kind: 'variable_rolled_back',
+      sessionId: command.sessionId,
+      time: ctx.now,
+      actor: ctx.actor,
+      variableId: variable.id,
+      version: (variable.version + 1) as Version,
+      value,
+      targetVersion: command.targetVersion,
+      metadata: {
+        ...command.metadata,
+        rolled_back_from: String(variable.version),
+        rolled_back_to: String(command.targetVersion),
+      },
+    },
+  ];
+}
+
 function decideDelete(session: SessionState | undefined, command: DeleteVariable, ctx: DecideContext): NewEvent[] {
   const variable = requireVariable(requireActive(session, command.sessionId), command.identifier);
   checkExpectedVersion(variable, command.expectedVersion);
@@ -155,6 +184,8 @@ export function decide(session: SessionState | undefined, command: Command, ctx:
       return decideSet(session, command, ctx);
     case 'delete_variable':
       return decideDelete(session, command, ctx);
+    case 'rollback_variable':
+      return decideRollback(session, command, ctx);
     default: {
       const exhaustive: never = command;
       throw new Error(`unhandled command ${JSON.stringify(exhaustive)}`);

@@ -47,6 +47,20 @@ export interface VariableSet extends Envelope {
   readonly metadata: Metadata;
 }
 
+/**
+ * A set that restores the value of an earlier version. History is never
+ * rewritten: the variable moves forward to a new version holding old data.
+ */
+export interface VariableRolledBack extends Envelope {
+  readonly kind: 'variable_rolled_back';
+  readonly variableId: VariableId;
+  readonly version: Version;
+  readonly value: Value;
+  /** The update's metadata; includes `rolled_back_from` and `rolled_back_to`. */
+  readonly metadata: Metadata;
+  readonly targetVersion: Version;
+}
+
 export interface VariableDeleted extends Envelope {
   readonly kind: 'variable_deleted';
   readonly variableId: VariableId;
@@ -55,7 +69,14 @@ export interface VariableDeleted extends Envelope {
   readonly metadata: Metadata;
 }
 
-export type NewEvent = SessionCreated | SessionClosed | SessionExpired | VariableRegistered | VariableSet | VariableDeleted;
+export type NewEvent =
+  | SessionCreated
+  | SessionClosed
+  | SessionExpired
+  | VariableRegistered
+  | VariableSet
+  | VariableRolledBack
+  | VariableDeleted;
 
 export type EventKind = NewEvent['kind'];
 
@@ -65,6 +86,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'session_expired',
   'variable_registered',
   'variable_set',
+  'variable_rolled_back',
   'variable_deleted',
 ];
 

@@ -60,7 +60,8 @@ function applyEvent(session: MutableSession, event: NewEvent, revision: Revision
       } as Draft<SessionState['variables'] extends ReadonlyMap<unknown, infer V> ? V : never>);
       session.names.set(event.name, event.variableId);
       return;
-    case 'variable_set': {
+    case 'variable_set':
+    case 'variable_rolled_back': {
       const variable = session.variables.get(event.variableId);
       if (!variable) throw new Error(`set of unknown variable ${event.variableId} (revision ${revision})`);
       variable.value = event.value as Draft<typeof event.value>;
@@ -144,8 +145,10 @@ export class ScratchSession {
  * immer (one mutable pass), then freezes them. Used at start-up and for
  * reads at a past revision.
  */
-export function foldSessions(events: Iterable<StoredEvent>): Map<string, SessionState> {
-  const working = new Map<string, MutableSession>();
+export function foldSessions(events: Iterable<StoredEvent>, start?: Map<string, SessionState>): Map<string, SessionState> {
+  // `start` (e.g. decoded from a snapshot) must hold fresh, unfrozen objects
+  // the caller owns: they are updated in place, then frozen.
+  const working = (start ?? new Map()) as unknown as Map<string, MutableSession>;
   for (const event of events) {
     if (event.kind === 'session_created') {
       working.set(event.sessionId, createSession(event, event.revision));

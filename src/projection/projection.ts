@@ -9,22 +9,33 @@ import type { EventStore } from '../store/event-store.js';
 
 export class Projection {
   private constructor(
-    private readonly sessions: Map<string, SessionState>,
+    private readonly byId: Map<string, SessionState>,
     private headRevision: Revision,
   ) {}
 
-  /** Folds the whole log. */
+  /**
+   * The newest intact snapshot plus a fold of the log after it (the whole
+   * log when there is none). A snapshot ahead of the log is ignored.
+   */
   static load(store: EventStore): Projection {
-    let head = 0 as Revision;
+    const logHead = store.head();
+    const snapshot = store.snapshots.loadLatest(logHead);
+    let head = snapshot?.revision ?? (0 as Revision);
     const sessions = foldSessions(
       (function* track() {
-        for (const event of store.readAll()) {
+        for (const event of store.readAll(head)) {
           head = event.revision;
           yield event;
         }
       })(),
+      snapshot?.sessions,
     );
     return new Projection(sessions, head);
+  }
+
+  /** Every session, in no particular order. */
+  sessions(): IterableIterator<SessionState> {
+    return this.byId.values();
   }
 
   /** The revision of the newest event folded in. */
@@ -33,16 +44,16 @@ export class Projection {
   }
 
   session(id: SessionId): SessionState | undefined {
-    return this.sessions.get(id);
+    return this.byId.get(id);
   }
 
   /** All sessions, in id order. */
   sessionsInOrder(): SessionState[] {
-    return [...this.sessions.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this.byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   get sessionCount(): number {
-    return this.sessions.size;
+    return this.byId.size;
   }
 
   /**
@@ -62,9 +73,9 @@ export class Projection {
       let end = start + 1;
       while (end < events.length && (events[end] as StoredEvent).sessionId === first.sessionId) end++;
       const run = events.slice(start, end);
-      const prior = this.sessions.get(first.sessionId);
+      const prior = this.byId.get(first.sessionId);
       if (!before.has(first.sessionId)) before.set(first.sessionId, prior);
-      this.sessions.set(first.sessionId, evolve(prior, run));
+      this.byId.set(first.sessionId, evolve(prior, run));
       this.headRevision = (run[run.length - 1] as StoredEvent).revision;
       start = end;
     }

@@ -10,6 +10,7 @@ import {
   parseRevision,
   parseSessionId,
   parseVariableName,
+  parseVersion,
   type Metadata,
   type Operation,
   type SessionId,
@@ -22,6 +23,7 @@ import { statusName, toGrpcError } from './status-table.js';
 import {
   constraintsFromWire,
   expectedVersionFromWire,
+  historyEntryToWire,
   metadataFromWire,
   sessionToWire,
   typeFromWire,
@@ -176,6 +178,29 @@ export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHan
         actorOf(call.metadata),
       );
       return { revision: BigInt(revision) };
+    }),
+    getHistory: unary((req) => ({
+      entries: service
+        .history(parseSessionId(req.sessionId), parseIdentifier(req.identifier), req.limit, Number(parseVersion(req.beforeVersion)))
+        .map(historyEntryToWire),
+    })),
+    rollbackVariable: unary((req, call) =>
+      variableToWire(
+        service.rollback(
+          {
+            sessionId: parseSessionId(req.sessionId),
+            identifier: parseIdentifier(req.identifier),
+            targetVersion: parseVersion(req.targetVersion),
+            metadata: metadataFromWire(req.metadata),
+            expectedVersion: expectedVersionFromWire(req.expectedVersion),
+          },
+          actorOf(call.metadata),
+        ),
+      ),
+    ),
+    getDigest: unary(() => {
+      const digest = service.store.digest();
+      return { revision: BigInt(digest.revision), hash: digest.hash };
     }),
     commit: unary((req, call) => {
       const sessionId = parseSessionId(req.sessionId);

@@ -39,6 +39,8 @@ export interface ServerOptions {
   readonly watchProgressMs?: number;
   /** How often to look for commits by other processes on the same file; 0 disables. */
   readonly externalPollMs?: number;
+  /** Snapshot the projection every this many events; 0: only at shutdown. */
+  readonly snapshotEvery?: number;
 }
 
 export interface RunningServer {
@@ -75,6 +77,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     newIdSuffix: options.newIdSuffix ?? randomSuffix,
     newSessionId: options.newSessionId ?? randomSessionId,
     ...(options.defaultTtlSeconds !== undefined && { defaultTtlSeconds: options.defaultTtlSeconds }),
+    ...(options.snapshotEvery !== undefined && { snapshotEvery: options.snapshotEvery }),
   });
   logger.info({ head: service.head, ms: Math.round(performance.now() - started) }, 'projection folded from the log');
 

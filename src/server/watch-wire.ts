@@ -8,6 +8,7 @@ const KIND_TO_WIRE: Readonly<Record<ChangeKind, WatchEventKind>> = {
   initial: WatchEventKind.WATCH_EVENT_KIND_INITIAL,
   registered: WatchEventKind.WATCH_EVENT_KIND_REGISTERED,
   set: WatchEventKind.WATCH_EVENT_KIND_SET,
+  rolled_back: WatchEventKind.WATCH_EVENT_KIND_ROLLED_BACK,
   deleted: WatchEventKind.WATCH_EVENT_KIND_DELETED,
   session_closed: WatchEventKind.WATCH_EVENT_KIND_SESSION_CLOSED,
   session_expired: WatchEventKind.WATCH_EVENT_KIND_SESSION_EXPIRED,

@@ -12,9 +12,11 @@ import {
   type VariableType,
   type Version,
 } from '../domain/index.js';
-import type { SessionView } from '../service/ledger-service.js';
+import type { HistoryEntry, SessionView } from '../service/ledger-service.js';
 import {
+  HistoryKind,
   SessionState as WireSessionState,
+  type HistoryEntry as WireHistoryEntry,
   VariableType as WireType,
   type Constraints as WireConstraints,
   type Session as WireSession,
@@ -168,5 +170,23 @@ export function sessionToWire({ session, expiresAt }: SessionView): WireSession 
     variableCount: session.variables.size,
     createdRevision: BigInt(session.createdRevision),
     modifiedRevision: BigInt(session.modifiedRevision),
+  };
+}
+
+const HISTORY_KIND = {
+  variable_registered: HistoryKind.HISTORY_KIND_REGISTERED,
+  variable_set: HistoryKind.HISTORY_KIND_SET,
+  variable_rolled_back: HistoryKind.HISTORY_KIND_ROLLED_BACK,
+} as const;
+
+export function historyEntryToWire(entry: HistoryEntry): WireHistoryEntry {
+  return {
+    version: BigInt(entry.version),
+    value: valueToWire(entry.value),
+    revision: BigInt(entry.revision),
+    time: new Date(entry.time),
+    actor: entry.actor,
+    metadata: { ...entry.metadata },
+    kind: HISTORY_KIND[entry.kind],
   };
 }

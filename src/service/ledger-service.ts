@@ -22,6 +22,10 @@ import {
   type NewEvent,
   type OperationOutcome,
   type RegisterVariable,
+  type RollbackVariable,
+  type Metadata,
+  type Value,
+  type Version,
   type Revision,
   type SessionId,
   type SessionState,
@@ -41,6 +45,19 @@ export interface LedgerServiceOptions {
   readonly newSessionId: () => string;
   /** Idle TTL for sessions created without one. */
   readonly defaultTtlSeconds?: number;
+  /** Write a snapshot of the projection after this many events; 0 never (but still on close). */
+  readonly snapshotEvery?: number;
+}
+
+/** One version of a variable, as GetHistory reports it. */
+export interface HistoryEntry {
+  readonly version: Version;
+  readonly value: Value;
+  readonly revision: Revision;
+  readonly time: number;
+  readonly actor: string;
+  readonly metadata: Metadata;
+  readonly kind: 'variable_registered' | 'variable_set' | 'variable_rolled_back';
 }
 
 /** A session with the expiry its idle timer gives it now. */
@@ -76,6 +93,9 @@ export type CommitListener = (notice: CommitNotice) => void;
 export const SYSTEM_ACTOR = 'varledger';
 
 export const DEFAULT_TTL_SECONDS = 3600;
+export const DEFAULT_SNAPSHOT_EVERY = 10_000;
+const DEFAULT_HISTORY_LIMIT = 100;
+const MAX_HISTORY_LIMIT = 10_000;
 
 export class LedgerService {
   private readonly projection: Projection;
@@ -85,12 +105,16 @@ export class LedgerService {
   private readonly startedAt: number;
   private readonly listeners = new Set<CommitListener>();
   private externalCounter = -1;
+  private readonly snapshotEvery: number;
+  private lastSnapshotRevision: Revision;
   readonly defaultTtlSeconds: number;
 
   constructor(private readonly options: LedgerServiceOptions) {
     this.projection = Projection.load(options.store);
     this.startedAt = options.clock.now();
     this.defaultTtlSeconds = options.defaultTtlSeconds ?? DEFAULT_TTL_SECONDS;
+    this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
+    this.lastSnapshotRevision = this.projection.head;
   }
 
   get head(): Revision {
@@ -188,6 +212,30 @@ export class LedgerService {
     return this.projection.head;
   }
 
+  /** A variable's versions, newest first, below `beforeVersion` (0: all), from the log's variable index. */
+  history(sessionId: SessionId, identifier: string, limit: number, beforeVersion: number): HistoryEntry[] {
+    const variable = requireVariable(this.enter(sessionId), identifier);
+    const events = this.options.store.readHistory(
+      variable.id,
+      beforeVersion > 0 ? beforeVersion : Number.MAX_SAFE_INTEGER,
+      limit > 0 ? Math.min(limit, MAX_HISTORY_LIMIT) : DEFAULT_HISTORY_LIMIT,
+    );
+    return events.flatMap((e) =>
+      e.kind === 'variable_registered' || e.kind === 'variable_set' || e.kind === 'variable_rolled_back'
+        ? [{ version: e.version, value: e.value, revision: e.revision, time: e.time, actor: e.actor, metadata: e.metadata, kind: e.kind }]
+        : [],
+    );
+  }
+
+  /** Appends a new version holding the value of `targetVersion`. */
+  rollback(command: Omit<RollbackVariable, 'kind' | 'targetValue'>, actor: string): VariableState {
+    const variable = requireVariable(this.enter(command.sessionId), command.identifier);
+    const target = this.options.store.readVersion(variable.id, command.targetVersion);
+    const targetValue = target && 'value' in target ? target.value : undefined;
+    const session = this.run({ ...command, kind: 'rollback_variable', targetValue }, actor);
+    return requireVariable(session, variable.id);
+  }
+
   getVariable(sessionId: SessionId, identifier: string, atRevision: Revision): VariableState {
     return requireVariable(this.sessionAt(sessionId, atRevision), identifier);
   }
@@ -231,8 +279,18 @@ export class LedgerService {
     return { revision: stored.length ? this.projection.head : (0 as Revision), outcomes: this.withVariables(before, outcomes, eventCounts, stored) };
   }
 
+  /** Writes a snapshot at the head unless one is there already; true if written. */
+  snapshot(): boolean {
+    const head = this.projection.head;
+    if (head === 0 || head === this.lastSnapshotRevision) return false;
+    this.lastSnapshotRevision = head;
+    return this.options.store.snapshots.write(head, this.projection.sessions(), this.options.clock.now());
+  }
+
+  /** Snapshots (so the next start folds little) and closes the store. */
   close(): void {
     this.listeners.clear();
+    this.snapshot();
     this.options.store.close();
   }
 
@@ -279,6 +337,9 @@ export class LedgerService {
     if (events.length === 0) return;
     const notice: CommitNotice = { events, before: this.projection.apply(events) };
     for (const listener of this.listeners) listener(notice);
+    // Inline, on the write that crosses the threshold: simple, and the cost
+    // is one pass over the state every `snapshotEvery` events.
+    if (this.snapshotEvery > 0 && this.projection.head - this.lastSnapshotRevision >= this.snapshotEvery) this.snapshot();
   }
 
   private context(actor: string): DecideContext {
@@ -344,7 +405,12 @@ export class LedgerService {
     const live = this.projection.session(sessionId);
     // Nothing changed in this session since atRevision: the live state is that state.
     if (live && live.modifiedRevision <= atRevision) return live;
-    const past = foldSessions(this.options.store.readSession(sessionId, atRevision)).get(sessionId);
+    // Otherwise the nearest snapshot at or below it, plus the session's events up to it.
+    const { store } = this.options;
+    const snapshot = store.snapshots.loadSession(sessionId, atRevision);
+    const start = snapshot ? new Map([[sessionId as string, snapshot.session]]) : undefined;
+    const events = store.readSession(sessionId, atRevision, snapshot?.revision ?? (0 as Revision));
+    const past = foldSessions(events, start).get(sessionId);
     if (!past) throw new DomainError('not_found', `Session not found at revision ${atRevision}: ${sessionId}`);
     return past;
   }

@@ -39,6 +39,7 @@ interface Payload {
   value?: EncodedValue;
   constraints?: EncodedConstraints;
   description?: string;
+  target_version?: number;
 }
 
 function payloadOf(event: NewEvent): Payload {
@@ -59,6 +60,8 @@ function payloadOf(event: NewEvent): Payload {
       };
     case 'variable_set':
       return { value: encodeValue(event.value), metadata: event.metadata };
+    case 'variable_rolled_back':
+      return { value: encodeValue(event.value), metadata: event.metadata, target_version: event.targetVersion };
     case 'variable_deleted':
       return { metadata: event.metadata };
     default: {
@@ -132,6 +135,20 @@ export function fromRow(row: EventRow): StoredEvent {
         version: v,
         value: decodeValue(p.value as EncodedValue),
         metadata: p.metadata ?? {},
+      };
+    case 'variable_rolled_back':
+      return {
+        kind: k,
+        revision,
+        commitId,
+        sessionId,
+        time,
+        actor,
+        variableId,
+        version: v,
+        value: decodeValue(p.value as EncodedValue),
+        metadata: p.metadata ?? {},
+        targetVersion: (p.target_version ?? 0) as Version,
       };
     case 'variable_deleted':
       return { kind: k, revision, commitId, sessionId, time, actor, variableId, version: v, metadata: p.metadata ?? {} };

@@ -3,7 +3,8 @@
  * SQLite implements it today (sqlite-event-store.ts); a PostgreSQL store for
  * several server nodes can implement the same interface later.
  */
-import type { NewEvent, Revision, SessionId, StoredEvent } from '../domain/index.js';
+import type { NewEvent, Revision, SessionId, SessionState, StoredEvent, VariableId } from '../domain/index.js';
+import type { Digest } from './hash-chain.js';
 
 export type Durability = 'normal' | 'full';
 
@@ -13,6 +14,16 @@ export interface WriteTransaction {
   head(): Revision;
   /** Appends events as one commit; returns them with revisions and commit id. */
   append(events: readonly NewEvent[]): StoredEvent[];
+}
+
+/** Snapshots of the projection: a cache that speeds start-up and past reads. */
+export interface SnapshotStore {
+  /** Writes the sessions as the snapshot at `revision`; false if one exists. */
+  write(revision: Revision, sessions: Iterable<SessionState>, now: number): boolean;
+  /** The newest intact snapshot at or below a revision; its states are fresh and unfrozen. */
+  loadLatest(atOrBelow?: number): { revision: Revision; sessions: Map<string, SessionState> } | undefined;
+  /** One session from the newest snapshot at or below a revision. */
+  loadSession(sessionId: SessionId, atOrBelow: Revision): { revision: Revision; session: SessionState } | undefined;
 }
 
 export interface EventStore {
@@ -25,10 +36,17 @@ export interface EventStore {
   write<T>(fn: (tx: WriteTransaction) => T): T;
   /** Events with revision > `after`, oldest first, at most `limit`. */
   readAfter(after: Revision, limit: number): StoredEvent[];
-  /** Every event, oldest first, streamed (for start-up folds). */
-  readAll(): IterableIterator<StoredEvent>;
-  /** One session's events with revision ≤ `upTo`, oldest first. */
-  readSession(sessionId: SessionId, upTo: Revision): StoredEvent[];
+  /** Every event after `after` (default: all), oldest first, streamed (for start-up folds). */
+  readAll(after?: Revision): IterableIterator<StoredEvent>;
+  /** One session's events with `after` < revision ≤ `upTo`, oldest first. */
+  readSession(sessionId: SessionId, upTo: Revision, after?: Revision): StoredEvent[];
+  /** A variable's value-giving events (registered, set, rolled back) below a version, newest first. */
+  readHistory(variableId: VariableId, beforeVersion: number, limit: number): StoredEvent[];
+  /** The value-giving event that produced one version of a variable. */
+  readVersion(variableId: VariableId, version: number): StoredEvent | undefined;
+  /** The hash chain's head. */
+  digest(): Digest;
+  readonly snapshots: SnapshotStore;
   /** One session's events with revision > `after`, oldest first, at most `limit`. */
   readSessionAfter(sessionId: SessionId, after: Revision, limit: number): StoredEvent[];
   /**

@@ -1,70 +1,120 @@
 /**
  * The SQLite event store: WAL journal, one row per event, revisions assigned
  * inside an IMMEDIATE transaction so they stay gapless even when another
- * process writes to the same file.
+ * process writes to the same file; each event sealed into the hash chain in
+ * the same transaction.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { NewEvent, Revision, SessionId, StoredEvent } from '../domain/index.js';
+import type { NewEvent, Revision, SessionId, StoredEvent, VariableId } from '../domain/index.js';
 import { EVENT_COLUMNS, fromRow, toRow, type EventRow } from './event-codec.js';
 import type { Durability, EventStore, WriteTransaction } from './event-store.js';
-import { loadMigrations, migrate } from './migrations.js';
+import { chainHash, GENESIS_HASH, type Digest } from './hash-chain.js';
+import { checkHistory, loadMigrations, migrate, MigrationError } from './migrations.js';
+import { SnapshotTable } from './sqlite-snapshots.js';
 
 export interface SqliteStoreOptions {
   readonly durability?: Durability;
   /** Directory of NNNN_name.sql files; defaults to the package's migrations/. */
   readonly migrationsDir?: string;
+  /**
+   * Opens for reading only (the CLI's audit commands, safe beside a running
+   * server): applies no migration and refuses a database not fully migrated.
+   */
+  readonly readonly?: boolean;
 }
 
 /** Waits this long for another process's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5_000;
 
+/** Event kinds that give a variable a new value, for history. */
+const VALUE_KINDS = "('variable_registered', 'variable_set', 'variable_rolled_back')";
+
 export class SqliteEventStore implements EventStore {
-  private readonly db: Database.Database;
-  private readonly insertRow: Database.Statement<EventRow>;
-  private readonly selectHead: Database.Statement<[], number>;
-  private readonly selectAfter: Database.Statement<[number, number], EventRow>;
-  private readonly selectAll: Database.Statement<[], EventRow>;
-  private readonly selectSession: Database.Statement<[string, number], EventRow>;
-  private readonly selectSessionAfter: Database.Statement<[string, number, number], EventRow>;
+  readonly db: Database.Database;
+  readonly snapshots: SnapshotTable;
+  private readonly statements;
   private readonly tx: WriteTransaction;
   /** Built once: better-sqlite3 makes new wrapper functions on every `transaction()` call. */
   private readonly runImmediate: (fn: (tx: WriteTransaction) => unknown) => unknown;
-  /** The head inside the current write transaction, read once per transaction. */
-  private txHead: Revision | undefined;
+  /** Chain head inside the current write transaction, read once per transaction. */
+  private txHead: Digest | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode survives a process crash (kill -9); FULL also
-    // survives power loss at the price of an fsync per commit.
-    this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    migrate(this.db, loadMigrations(options.migrationsDir));
+    if (options.readonly) {
+      this.db = new Database(path, { readonly: true, fileMustExist: true });
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      const applied = this.db.prepare('SELECT version, name, checksum FROM schema_migrations ORDER BY version').all() as Parameters<
+        typeof checkHistory
+      >[0];
+      const migrations = loadMigrations(options.migrationsDir);
+      checkHistory(applied, migrations);
+      if (applied.length < migrations.length) {
+        throw new MigrationError(`Database ${path} is not fully migrated; start the server on it once to migrate it`);
+      }
+    } else {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path);
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      this.db.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode survives a process crash (kill -9); FULL also
+      // survives power loss at the price of an fsync per commit.
+      this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      migrate(this.db, loadMigrations(options.migrationsDir));
+    }
 
-    this.insertRow = this.db.prepare(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.selectHead = this.db.prepare<[], number>('SELECT coalesce(max(revision), 0) FROM events').pluck();
-    this.selectAfter = this.db
-      .prepare<[number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE revision > ? ORDER BY revision LIMIT ?`)
-      .raw();
-    this.selectAll = this.db.prepare<[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY revision`).raw();
-    this.selectSession = this.db
-      .prepare<[string, number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND revision <= ? ORDER BY revision`,
-      )
-      .raw();
-    this.selectSessionAfter = this.db
-      .prepare<[string, number, number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND revision > ? ORDER BY revision LIMIT ?`,
-      )
-      .raw();
+    const db = this.db;
+    this.statements = {
+      insertEvent: db.prepare<EventRow>(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertHash: db.prepare<[number, string]>('INSERT INTO event_chain (revision, hash) VALUES (?, ?)'),
+      head: db.prepare<[], number>('SELECT coalesce(max(revision), 0) FROM events').pluck(),
+      chainHead: db.prepare<[], [number, string]>('SELECT revision, hash FROM event_chain ORDER BY revision DESC LIMIT 1').raw(),
+      after: db
+        .prepare<[number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE revision > ? ORDER BY revision LIMIT ?`)
+        .raw(),
+      all: db.prepare<[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY revision`).raw(),
+      allAfter: db.prepare<[number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE revision > ? ORDER BY revision`).raw(),
+      session: db
+        .prepare<[string, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND revision <= ? ORDER BY revision`)
+        .raw(),
+      sessionBetween: db
+        .prepare<[string, number, number], EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND revision > ? AND revision <= ? ORDER BY revision`,
+        )
+        .raw(),
+      sessionAfter: db
+        .prepare<[string, number, number], EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND revision > ? ORDER BY revision LIMIT ?`,
+        )
+        .raw(),
+      history: db
+        .prepare<[string, number, number], EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events
+           WHERE variable_id = ? AND version < ? AND kind IN ${VALUE_KINDS}
+           ORDER BY version DESC LIMIT ?`,
+        )
+        .raw(),
+      version: db
+        .prepare<[string, number], EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE variable_id = ? AND version = ? AND kind IN ${VALUE_KINDS} LIMIT 1`,
+        )
+        .raw(),
+      rowsWithHashes: db
+        .prepare<[], [...EventRow, string | null]>(
+          `SELECT ${EVENT_COLUMNS.split(', ')
+            .map((c) => `e.${c}`)
+            .join(', ')}, c.hash FROM events e LEFT JOIN event_chain c ON c.revision = e.revision ORDER BY e.revision`,
+        )
+        .raw(),
+      chainCount: db.prepare<[], number>('SELECT count(*) FROM event_chain').pluck(),
+    };
+    this.snapshots = new SnapshotTable(db);
     this.tx = {
-      head: () => (this.txHead ??= this.head()),
+      head: () => this.chainHeadInTx().revision as Revision,
       append: (events) => this.append(events),
     };
-    const transaction = this.db.transaction((fn: (tx: WriteTransaction) => unknown) => {
+    const transaction = db.transaction((fn: (tx: WriteTransaction) => unknown) => {
       this.txHead = undefined;
       try {
         return fn(this.tx);
@@ -73,10 +123,17 @@ export class SqliteEventStore implements EventStore {
       }
     });
     this.runImmediate = (fn) => transaction.immediate(fn);
+    if (!options.readonly) this.sealUnhashedEvents();
   }
 
   head(): Revision {
-    return this.selectHead.get() as Revision;
+    return this.statements.head.get() as Revision;
+  }
+
+  /** The chain head: newest revision and its hash (revision 0 and 64 zeros when empty). */
+  digest(): Digest {
+    const row = this.statements.chainHead.get();
+    return row ? { revision: row[0], hash: row[1] } : { revision: 0, hash: GENESIS_HASH };
   }
 
   write<T>(fn: (tx: WriteTransaction) => T): T {
@@ -85,32 +142,70 @@ export class SqliteEventStore implements EventStore {
     return this.runImmediate(fn) as T;
   }
 
+  private chainHeadInTx(): Digest {
+    return (this.txHead ??= this.digest());
+  }
+
   private append(events: readonly NewEvent[]): StoredEvent[] {
     if (!this.db.inTransaction) throw new Error('append outside a write transaction');
-    const first = this.tx.head() + 1;
-    const stored = events.map((event, i) => {
-      const row = toRow(event, first + i, first);
-      this.insertRow.run(...row);
-      return { ...event, revision: (first + i) as Revision, commitId: first as Revision };
+    let { revision: head, hash } = this.chainHeadInTx();
+    const first = head + 1;
+    const stored = events.map((event) => {
+      head++;
+      const row = toRow(event, head, first);
+      this.statements.insertEvent.run(...row);
+      hash = chainHash(hash, row);
+      this.statements.insertHash.run(head, hash);
+      return { ...event, revision: head as Revision, commitId: first as Revision };
     });
-    this.txHead = (first + events.length - 1) as Revision;
+    this.txHead = { revision: head, hash };
     return stored;
   }
 
+  /** Seals events written before the chain existed (databases from before migration 0002). */
+  private sealUnhashedEvents(): void {
+    if (this.statements.chainCount.get() === this.head()) return;
+    this.write(() => {
+      let { revision, hash } = this.digest();
+      for (const row of this.statements.allAfter.iterate(revision)) {
+        if (row[0] !== revision + 1) throw new Error(`cannot seal the log: revision ${revision + 1} is missing`);
+        hash = chainHash(hash, row);
+        this.statements.insertHash.run(row[0], hash);
+        revision = row[0];
+      }
+    });
+  }
+
   readAfter(after: Revision, limit: number): StoredEvent[] {
-    return this.selectAfter.all(after, limit).map(fromRow);
+    return this.statements.after.all(after, limit).map(fromRow);
   }
 
-  *readAll(): IterableIterator<StoredEvent> {
-    for (const row of this.selectAll.iterate()) yield fromRow(row);
+  *readAll(after: Revision = 0 as Revision): IterableIterator<StoredEvent> {
+    const rows = after > 0 ? this.statements.allAfter.iterate(after) : this.statements.all.iterate();
+    for (const row of rows) yield fromRow(row);
   }
 
-  readSession(sessionId: SessionId, upTo: Revision): StoredEvent[] {
-    return this.selectSession.all(sessionId, upTo).map(fromRow);
+  readSession(sessionId: SessionId, upTo: Revision, after: Revision = 0 as Revision): StoredEvent[] {
+    const rows = after > 0 ? this.statements.sessionBetween.all(sessionId, after, upTo) : this.statements.session.all(sessionId, upTo);
+    return rows.map(fromRow);
   }
 
   readSessionAfter(sessionId: SessionId, after: Revision, limit: number): StoredEvent[] {
-    return this.selectSessionAfter.all(sessionId, after, limit).map(fromRow);
+    return this.statements.sessionAfter.all(sessionId, after, limit).map(fromRow);
+  }
+
+  readHistory(variableId: VariableId, beforeVersion: number, limit: number): StoredEvent[] {
+    return this.statements.history.all(variableId, beforeVersion, limit).map(fromRow);
+  }
+
+  readVersion(variableId: VariableId, version: number): StoredEvent | undefined {
+    const row = this.statements.version.get(variableId, version);
+    return row && fromRow(row);
+  }
+
+  /** Every event row as stored, with its chain hash (null if missing), oldest first. */
+  rowsWithHashes(): IterableIterator<[...EventRow, string | null]> {
+    return this.statements.rowsWithHashes.iterate();
   }
 
   externalChangeCounter(): number {

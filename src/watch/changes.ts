@@ -4,7 +4,14 @@
  */
 import { evolve, type Metadata, type Revision, type SessionState, type StoredEvent, type VariableState } from '../domain/index.js';
 
-export type ChangeKind = 'initial' | 'registered' | 'set' | 'deleted' | 'session_closed' | 'session_expired';
+export type ChangeKind = 'initial' | 'registered' | 'set' | 'rolled_back' | 'deleted' | 'session_closed' | 'session_expired';
+
+const VARIABLE_CHANGE = {
+  variable_registered: 'registered',
+  variable_set: 'set',
+  variable_rolled_back: 'rolled_back',
+  variable_deleted: 'deleted',
+} as const;
 
 export interface Change {
   readonly kind: ChangeKind;
@@ -58,10 +65,11 @@ export function commitChanges(
         break;
       case 'variable_registered':
       case 'variable_set':
+      case 'variable_rolled_back':
       case 'variable_deleted': {
         const previous = prior?.variables.get(event.variableId);
         const variable = state.variables.get(event.variableId) ?? previous;
-        const kind = event.kind === 'variable_registered' ? 'registered' : event.kind === 'variable_set' ? 'set' : 'deleted';
+        const kind = VARIABLE_CHANGE[event.kind];
         current.changes.push({
           ...common,
           kind,
