@@ -9,12 +9,14 @@ import type { CommitVsSingleResult } from './commit-vs-single.js';
 import type { StartupFoldResult } from './startup-fold.js';
 import type { ThroughputResult } from './throughput.js';
 import type { UnaryLatencyResult } from './unary-latency.js';
+import type { WatchDeliveryResult } from './watch-delivery.js';
 
 export interface CoreResults {
   unary?: UnaryLatencyResult;
   throughput?: ThroughputResult;
   commitVsSingle?: CommitVsSingleResult;
   startupFold?: StartupFoldResult;
+  watchDelivery?: WatchDeliveryResult;
 }
 
 export interface TargetRow {
@@ -26,13 +28,16 @@ export interface TargetRow {
 }
 
 const FOLD_TARGET_EVENTS = 1_000_000;
+const WATCH_ONE_P99_TARGET_MS = 2;
+const WATCH_MANY_P99_TARGET_MS = 20;
+const WATCH_FANOUT_RATIO_TARGET = 0.7;
 const FOLD_TARGET_SECONDS = 5;
 
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function targetRows(results: CoreResults): TargetRow[] {
   const rows: TargetRow[] = [];
-  const { unary, throughput, commitVsSingle, startupFold } = results;
+  const { unary, throughput, commitVsSingle, startupFold, watchDelivery } = results;
   if (unary) {
     const latency = (benchmark: string, figure: { p50Us: number; p99Us: number }, p50Target?: number) => {
       rows.push({
@@ -80,6 +85,43 @@ export function targetRows(results: CoreResults): TargetRow[] {
     rows.push({
       benchmark: `  (writing them, batches of ${fmt(startupFold.conditions.writeBatch)})`,
       measured: `${fmt(startupFold.writeSeconds, 2)} s (${fmt(startupFold.writeEventsPerSecond)} events/s)`,
+      target: '—',
+      met: null,
+    });
+  }
+  if (watchDelivery) {
+    const { oneWatcher, manyWatchers, streamRate, fanOut, conditions } = watchDelivery;
+    const drain = fanOut.drainMs.length > 0 ? Math.max(...fanOut.drainMs) : 0;
+    const n = conditions.manyWatchers;
+    const delivery = (benchmark: string, figure: { p50Ms: number; p99Ms: number }, p99Target?: number) => {
+      rows.push({ benchmark: `${benchmark} p50`, measured: `${fmt(figure.p50Ms, 2)} ms`, target: '—', met: null });
+      rows.push({
+        benchmark: `${benchmark} p99`,
+        measured: `${fmt(figure.p99Ms, 2)} ms`,
+        target: p99Target === undefined ? '—' : `≤ ${p99Target} ms`,
+        met: p99Target === undefined ? null : figure.p99Ms <= p99Target,
+      });
+    };
+    delivery('Set → event, 1 watcher', oneWatcher, WATCH_ONE_P99_TARGET_MS);
+    delivery('  (the SetVariable call itself)', watchDelivery.oneWatcherSetCall);
+    delivery(`Set → event, last of ${n} watchers`, manyWatchers.last, WATCH_MANY_P99_TARGET_MS);
+    delivery(`  (first of ${n})`, manyWatchers.first);
+    delivery(`  (median of ${n})`, manyWatchers.median);
+    rows.push({
+      benchmark: `Events/s to 1 watcher, ${conditions.concurrency} sets in flight`,
+      measured: `${fmt(streamRate.eventsPerSecond)} events/s (writes ${fmt(streamRate.writesPerSecond)}/s)`,
+      target: '—',
+      met: null,
+    });
+    rows.push({
+      benchmark: `SetVariable ${conditions.concurrency} in flight, ${n} watchers vs 0`,
+      measured: `${fmt(fanOut.ratio * 100)} % (${fmt(fanOut.withWatchersCallsPerSecond)} vs ${fmt(fanOut.withoutWatchersCallsPerSecond)} calls/s)`,
+      target: `≥ ${fmt(WATCH_FANOUT_RATIO_TARGET * 100)} %`,
+      met: fanOut.ratio >= WATCH_FANOUT_RATIO_TARGET,
+    });
+    rows.push({
+      benchmark: `  (all ${n} watchers caught up after the last write)`,
+      measured: `≤ ${fmt(drain)} ms`,
       target: '—',
       met: null,
     });

@@ -7,11 +7,15 @@
  *   commit      100 single SetVariable calls vs one Commit of 100 sets
  *                                                            commit-vs-single.ts
  *   fold        start-up fold of a 1,000,000-event log       startup-fold.ts
+ *   watch       WatchVariables: set → event p50/p99 with 1 and 100 watchers,
+ *               events/s to one watcher under 16-in-flight writes, and
+ *               16-in-flight SetVariable calls/s with 100 watchers vs none
+ *                                                            watch-delivery.ts
  *
  * Select a subset by name, as arguments or a comma-separated env var:
  *   npm run bench -- fold            npm run bench -- unary commit
  *   BENCH_ONLY=unary,throughput npm run bench
- * No selection runs all four (about 1.5 minutes on a 2-core machine).
+ * No selection runs all five (about 2.5 minutes on a 2-core machine).
  *
  * Other knobs (env):
  *   BENCH_FOLD_EVENTS=200000   events in the fold log (default 1,000,000)
@@ -20,6 +24,10 @@
  *   BENCH_LATENCY_MS, BENCH_THROUGHPUT_CALLS, BENCH_COMMIT_ROUNDS
  *                              time per latency task (3000), calls per
  *                              throughput round (20000), commit rounds (40)
+ *   BENCH_WATCH_SAMPLES, BENCH_WATCH_WRITES, BENCH_WATCH_FANOUT_CALLS
+ *                              watch: sequential latency samples per case
+ *                              (2000), writes for events/s (10000), calls per
+ *                              watched/unwatched round (3000)
  *
  * Prints a table of each figure against its target and writes the results,
  * with the conditions they were measured under, to
@@ -35,8 +43,9 @@ import { runStartupFold } from './startup-fold.js';
 import { round, since } from './stats.js';
 import { runThroughput } from './throughput.js';
 import { runUnaryLatency } from './unary-latency.js';
+import { runWatchDelivery } from './watch-delivery.js';
 
-const SECTIONS = ['unary', 'throughput', 'commit', 'fold'] as const;
+const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch'] as const;
 
 class UsageError extends Error {}
 type Section = (typeof SECTIONS)[number];
@@ -105,6 +114,9 @@ async function main(): Promise<void> {
         break;
       case 'fold':
         results.startupFold = await step(section, runStartupFold);
+        break;
+      case 'watch':
+        results.watchDelivery = await step(section, () => withServer(runWatchDelivery));
         break;
     }
   }
