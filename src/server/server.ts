@@ -89,6 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     head: () => service.head,
     encode: encodeWatchResponse,
+    merge: (parts) => Buffer.concat(parts),
     ...(options.watchBufferBytes !== undefined && { maxBufferBytes: options.watchBufferBytes }),
     ...(options.watchProgressMs !== undefined && { progressIntervalMs: options.watchProgressMs }),
     onError: (error) => logger.error({ err: error }, 'watch delivery failed'),

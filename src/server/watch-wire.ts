@@ -25,6 +25,7 @@ function changeToWire(change: Change): WatchEvent {
     time: new Date(change.time),
     revision: BigInt(change.revision),
     previousVersion: hasPrevious ? BigInt(change.previous!.version) : 0n,
+    commitId: BigInt(change.commitId),
   };
 }
 

@@ -16,6 +16,8 @@ const VARIABLE_CHANGE = {
 export interface Change {
   readonly kind: ChangeKind;
   readonly revision: Revision;
+  /** The commit's first revision; 0 for `initial`. */
+  readonly commitId: Revision;
   /** The variable after the change (for `deleted`, as it was deleted). */
   readonly variable?: VariableState;
   /** The variable before the change, when it existed. */
@@ -55,7 +57,7 @@ export function commitChanges(
       current = { revision: event.revision, commitId: event.commitId, changes: [] };
     }
     current.revision = event.revision;
-    const common = { revision: event.revision, actor: event.actor, time: event.time };
+    const common = { revision: event.revision, commitId: event.commitId, actor: event.actor, time: event.time };
     switch (event.kind) {
       case 'session_created':
         break;
@@ -96,6 +98,7 @@ export function initialChanges(session: SessionState, matches: (change: Change) 
       (variable): Change => ({
         kind: 'initial',
         revision: variable.modifiedRevision,
+        commitId: 0 as Revision,
         variable,
         metadata: {},
         actor: variable.modifiedBy,

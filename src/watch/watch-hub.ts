@@ -39,6 +39,14 @@ export interface WatchHubOptions {
   readonly catchUpBatch?: number;
   /** Reports errors that must not reach writers. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Joins queued messages into one, so a busy watcher gets one write per
+   * event-loop turn instead of one per commit. For protobuf, concatenation:
+   * encoded messages concatenated decode as one message whose repeated
+   * `events` append and whose `revision` is the last. Without it, each
+   * message is written on its own.
+   */
+  readonly merge?: (parts: readonly Uint8Array[]) => Uint8Array;
 }
 
 export interface Subscription {
@@ -54,6 +62,8 @@ export interface Subscription {
 export const DEFAULT_MAX_BUFFER_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_PROGRESS_INTERVAL_MS = 10_000;
 const DEFAULT_CATCH_UP_BATCH = 1_000;
+/** Largest message made by merging queued ones. */
+const MAX_MERGED_BYTES = 1024 * 1024;
 
 class Watcher {
   synced = false;
@@ -79,6 +89,9 @@ export class WatchHub {
   private readonly progressIntervalMs: number;
   private readonly catchUpBatch: number;
   private progressTimer: NodeJS.Timeout | undefined;
+  /** Watchers with live commits queued since the last flush. */
+  private readonly dirty = new Set<Watcher>();
+  private flushScheduled = false;
   private count = 0;
 
   constructor(private readonly options: WatchHubOptions) {
@@ -130,7 +143,7 @@ export class WatchHub {
             if (commit.revision <= watcher.position) continue;
             if (!this.offer(watcher, commit, cache)) break;
           }
-          this.pump(watcher);
+          this.schedule(watcher);
         }
       }
     } catch (error) {
@@ -180,13 +193,46 @@ export class WatchHub {
     if (changes.some(isTerminal)) watcher.ending = true;
   }
 
+  /**
+   * Flushes live commits once per event-loop turn: commits that arrive in
+   * the same turn (concurrent writers) then reach each watcher in one write.
+   * Writers never wait for it; their replies are already on their way.
+   */
+  private schedule(watcher: Watcher): void {
+    this.dirty.add(watcher);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const watchers = [...this.dirty];
+      this.dirty.clear();
+      for (const w of watchers) this.pump(w);
+    });
+  }
+
+  /** Takes the next write off the queue: one message, or all that fit merged into one. */
+  private takeNext(watcher: Watcher): Uint8Array {
+    const first = watcher.queue.shift() as Uint8Array;
+    watcher.queuedBytes -= first.length;
+    const { merge } = this.options;
+    if (!merge || watcher.queue.length === 0) return first;
+    const parts = [first];
+    let size = first.length;
+    while (watcher.queue.length > 0 && size + (watcher.queue[0] as Uint8Array).length <= MAX_MERGED_BYTES) {
+      const next = watcher.queue.shift() as Uint8Array;
+      watcher.queuedBytes -= next.length;
+      parts.push(next);
+      size += next.length;
+    }
+    return parts.length === 1 ? first : merge(parts);
+  }
+
   /** Writes queued messages until the sink pushes back; then ends, or catches up from the log. */
   private pump(watcher: Watcher): void {
     try {
       while (!watcher.closed) {
         while (watcher.queue.length > 0 && !watcher.waitingForDrain) {
-          const bytes = watcher.queue.shift() as Uint8Array;
-          watcher.queuedBytes -= bytes.length;
+          const bytes = this.takeNext(watcher);
           watcher.lastSentAt = performance.now();
           if (!watcher.subscription.sink.write(bytes)) watcher.waitingForDrain = true;
         }
@@ -264,6 +310,7 @@ export class WatchHub {
     if (watcher.closed) return;
     watcher.closed = true;
     watcher.stopDrain();
+    this.dirty.delete(watcher);
     watcher.queue.length = 0;
     watcher.queuedBytes = 0;
     watcher.catchUpState = undefined;

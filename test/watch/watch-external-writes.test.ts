@@ -57,7 +57,7 @@ test('a write by another connection to the same file reaches a watcher within 10
   t.deepEqual(next.events.map((e) => [e.revision, intOf(e.previousValue)]), [[mine.modifiedRevision, 5]]);
 });
 
-test('a large burst of commits by another connection still reaches watchers one message per commit', async (t) => {
+test('a large burst of commits by another connection reaches watchers whole: no commit split across messages', async (t) => {
   const ledger = await startLedger();
   t.teardown(() => ledger.stop());
   const { rpc, clock, dataPath } = ledger;
@@ -83,15 +83,27 @@ test('a large burst of commits by another connection still reaches watchers one 
     }));
     return other.commit({ sessionId, atomic: true, operations }, 'bulk').revision;
   });
+  const lastRevision = BigInt(commits[commits.length - 1] ?? 0);
+  const commitEnds = new Set(commits.map((r) => BigInt(r)));
 
-  const messages = [];
-  while (messages.length < sizes.length) {
+  const events = [];
+  for (;;) {
     const message = await reader.next();
-    if (message.events.length > 0) messages.push(message);
-    if (message.revision >= BigInt(commits[commits.length - 1] ?? 0)) break;
+    if (message.events.length > 0) {
+      // Every message ends where a commit ends, and says so in its revision.
+      t.true(commitEnds.has(message.revision), `message at ${message.revision} ends inside a commit`);
+      t.is(message.events[message.events.length - 1]?.revision, message.revision);
+      events.push(...message.events);
+    }
+    if (message.revision >= lastRevision) break;
   }
+  t.is(events.length, value);
   t.deepEqual(
-    messages.map((m) => [m.revision, m.events.length]),
-    sizes.map((size, i) => [BigInt(commits[i] ?? 0), size]),
+    events.map((e) => e.variable?.value?.kind?.$case === 'integerValue' && e.variable.value.kind.integerValue),
+    Array.from({ length: value }, (_, i) => BigInt(i + 1)),
   );
+  // Events of one commit share its commit id, which is the commit's first revision.
+  const sizesSeen = new Map<bigint, number>();
+  for (const e of events) sizesSeen.set(e.commitId, (sizesSeen.get(e.commitId) ?? 0) + 1);
+  t.deepEqual([...sizesSeen.values()], sizes);
 });
