@@ -1,13 +1,40 @@
 #!/usr/bin/env node
 /** The `varledger` command. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { auditCommand } from './audit-command.js';
+import { EXIT_USAGE } from './exit.js';
+import { exportCommand } from './export-command.js';
+import { historyCommand } from './history-command.js';
+import { importCommand } from './import-command.js';
+import { replayCommand } from './replay-command.js';
 import { serveCommand } from './serve-command.js';
+import { stateCommand } from './state-command.js';
+import { verifyCommand } from './verify-command.js';
 
 const program = new Command('varledger')
   .description('typed, versioned session variables over gRPC, backed by an append-only SQLite event log')
-  .addCommand(serveCommand());
+  .addCommand(serveCommand())
+  .addCommand(auditCommand())
+  .addCommand(historyCommand())
+  .addCommand(stateCommand())
+  .addCommand(replayCommand())
+  .addCommand(verifyCommand())
+  .addCommand(exportCommand())
+  .addCommand(importCommand());
+
+// Commander exits 1 on a usage error; 1 means "a check failed" here, so
+// usage errors throw instead and exit 2 below. (Subcommands added with
+// addCommand do not inherit the setting.)
+for (const command of [program, ...program.commands]) command.exitOverride();
+
+// `varledger audit | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
   process.stderr.write(`varledger: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

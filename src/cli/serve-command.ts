@@ -1,7 +1,6 @@
 /** `varledger serve`: flags, environment, readiness line, signals. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
-import { startServer } from '../server/server.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 /** A shutdown that takes longer than this (a stuck stream) is forced. */
@@ -62,6 +61,9 @@ export function serveCommand(): Command {
     )
     .action(async (opts: ServeOptions) => {
       const logger = pino({ level: opts.logLevel }, pino.destination(2));
+      // Loaded here, not at the top: gRPC takes most of the start-up time of
+      // the other (audit) commands, which never need it.
+      const { startServer } = await import('../server/server.js');
       const server = await startServer({
         host: opts.host,
         port: opts.port,

@@ -11,6 +11,8 @@ export class Projection {
   private constructor(
     private readonly byId: Map<string, SessionState>,
     private headRevision: Revision,
+    /** Revision of the snapshot the fold started from; 0 when none. */
+    readonly snapshotRevision: Revision,
   ) {}
 
   /**
@@ -30,7 +32,7 @@ export class Projection {
       })(),
       snapshot?.sessions,
     );
-    return new Projection(sessions, head);
+    return new Projection(sessions, head, snapshot?.revision ?? (0 as Revision));
   }
 
   /** Every session, in no particular order. */

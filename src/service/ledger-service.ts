@@ -114,7 +114,7 @@ export class LedgerService {
     this.startedAt = options.clock.now();
     this.defaultTtlSeconds = options.defaultTtlSeconds ?? DEFAULT_TTL_SECONDS;
     this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
-    this.lastSnapshotRevision = this.projection.head;
+    this.lastSnapshotRevision = this.projection.snapshotRevision;
   }
 
   get head(): Revision {

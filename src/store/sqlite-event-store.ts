@@ -13,6 +13,8 @@ import type { Durability, EventStore, WriteTransaction } from './event-store.js'
 import { chainHash, GENESIS_HASH, type Digest } from './hash-chain.js';
 import { checkHistory, loadMigrations, migrate, MigrationError } from './migrations.js';
 import { SnapshotTable } from './sqlite-snapshots.js';
+import { AuditQueries } from './sqlite-audit-queries.js';
+import { EventImporter } from './sqlite-importer.js';
 
 export interface SqliteStoreOptions {
   readonly durability?: Durability;
@@ -167,11 +169,14 @@ export class SqliteEventStore implements EventStore {
     if (this.statements.chainCount.get() === this.head()) return;
     this.write(() => {
       let { revision, hash } = this.digest();
-      for (const row of this.statements.allAfter.iterate(revision)) {
-        if (row[0] !== revision + 1) throw new Error(`cannot seal the log: revision ${revision + 1} is missing`);
-        hash = chainHash(hash, row);
-        this.statements.insertHash.run(row[0], hash);
-        revision = row[0];
+      // In batches: better-sqlite3 cannot insert while a SELECT is still iterating.
+      for (let rows = this.statements.after.all(revision, 10_000); rows.length > 0; rows = this.statements.after.all(revision, 10_000)) {
+        for (const row of rows) {
+          if (row[0] !== revision + 1) throw new Error(`cannot seal the log: revision ${revision + 1} is missing`);
+          hash = chainHash(hash, row);
+          this.statements.insertHash.run(row[0], hash);
+          revision = row[0];
+        }
       }
     });
   }
@@ -215,5 +220,23 @@ export class SqliteEventStore implements EventStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** Filtered reads and name lookups for the audit CLI. */
+  auditQueries(): AuditQueries {
+    return new AuditQueries(this.db);
+  }
+
+  /**
+   * Runs `fn` inside one read transaction, so every read it makes sees the
+   * same state of the file even while a server appends to it.
+   */
+  readConsistently<T>(fn: () => T): T {
+    return this.db.transaction(fn).deferred();
+  }
+
+  /** Starts loading an exported log; throws (writing nothing) unless the log is empty. */
+  startImport(): EventImporter {
+    return new EventImporter(this.db);
   }
 }

@@ -34,7 +34,9 @@ export class SnapshotTable {
   private readonly insertSession: Database.Statement<[number, string, string]>;
   private readonly selectInfos: Database.Statement<[number], SnapshotInfo>;
   private readonly selectRows: Database.Statement<[number], Row>;
-  private readonly selectSessionRow: Database.Statement<[string, number], [number, string]>;
+  private readonly selectSessionRow: Database.Statement<[number, string], string>;
+  /** Snapshot revision → whether its rows match its checksum, for past reads. */
+  private readonly verified = new Map<number, boolean>();
   private readonly writeAll: (revision: number, now: number, rows: readonly Row[]) => boolean;
 
   constructor(private readonly db: Database.Database) {
@@ -50,10 +52,8 @@ export class SnapshotTable {
       .prepare<[number], Row>('SELECT session_id, state FROM snapshot_sessions WHERE revision = ? ORDER BY session_id')
       .raw();
     this.selectSessionRow = db
-      .prepare<[string, number], [number, string]>(
-        'SELECT revision, state FROM snapshot_sessions WHERE session_id = ? AND revision <= ? ORDER BY revision DESC LIMIT 1',
-      )
-      .raw();
+      .prepare<[number, string], string>('SELECT state FROM snapshot_sessions WHERE revision = ? AND session_id = ?')
+      .pluck();
     this.writeAll = db.transaction((revision: number, now: number, rows: readonly Row[]) => {
       // Another process may have written this revision's snapshot already.
       if (this.insertSnapshot.run(revision, now, rows.length, checksumOf(rows)).changes === 0) return false;
@@ -89,9 +89,38 @@ export class SnapshotTable {
     return undefined;
   }
 
-  /** One session from the newest snapshot at or below a revision (fresh, unfrozen). */
+  /**
+   * One session from the newest intact snapshot at or below a revision
+   * (fresh, unfrozen); undefined when that snapshot does not hold it.
+   */
   loadSession(sessionId: SessionId, atOrBelow: Revision): { revision: Revision; session: SessionState } | undefined {
-    const row = this.selectSessionRow.get(sessionId, atOrBelow);
-    return row ? { revision: row[0] as Revision, session: decodeSession(row[1]) } : undefined;
+    for (const info of this.list(atOrBelow)) {
+      if (!this.isIntact(info)) continue;
+      const state = this.selectSessionRow.get(info.revision, sessionId);
+      return state === undefined ? undefined : { revision: info.revision, session: decodeSession(state) };
+    }
+    return undefined;
+  }
+
+  /** One snapshot's rows as stored (undecoded), and whether they match its count and checksum. */
+  rows(info: SnapshotInfo) {
+    const rows = this.selectRows.all(info.revision);
+    return { rows, intact: rows.length === info.sessionCount && checksumOf(rows) === info.checksum };
+  }
+
+  /** Checks a snapshot's rows against its checksum, once per snapshot (they never change once written). */
+  private isIntact(info: SnapshotInfo): boolean {
+    let intact = this.verified.get(info.revision);
+    if (intact === undefined) {
+      const hash = createHash('sha256');
+      let count = 0;
+      for (const [sessionId, state] of this.selectRows.iterate(info.revision)) {
+        hash.update(sessionId).update('\n').update(state).update('\n');
+        count++;
+      }
+      intact = count === info.sessionCount && hash.digest('hex') === info.checksum;
+      this.verified.set(info.revision, intact);
+    }
+    return intact;
   }
 }

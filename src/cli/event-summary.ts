@@ -1,0 +1,34 @@
+/** The "value" and "details" cells of an event in audit and history tables. */
+import type { StoredEvent } from '../domain/index.js';
+import { formatMetadata, summarizeValue } from './format.js';
+
+export function valueCell(event: StoredEvent): string {
+  switch (event.kind) {
+    case 'variable_registered':
+    case 'variable_set':
+    case 'variable_rolled_back':
+      return summarizeValue(event.value);
+    default:
+      return '';
+  }
+}
+
+/** What else the event says: its metadata, plus kind-specific facts. */
+export function detailsCell(event: StoredEvent): string {
+  const parts: string[] = [];
+  switch (event.kind) {
+    case 'session_created':
+      parts.push(`ttl=${event.ttlSeconds}s`);
+      break;
+    case 'variable_registered':
+      parts.push(`type=${event.type}`);
+      break;
+    default:
+      break;
+  }
+  if ('metadata' in event) {
+    const metadata = formatMetadata(event.metadata);
+    if (metadata) parts.push(metadata);
+  }
+  return parts.join(' ');
+}

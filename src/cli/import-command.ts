@@ -1,0 +1,80 @@
+/**
+ * `varledger import FILE`: loads an export into an empty database,
+ * recomputing the chain; any hash that differs from the exported one means
+ * the export was altered (or is not from a sound log), and nothing is kept.
+ */
+import { createReadStream, existsSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Command } from 'commander';
+import { formatDigest } from '../store/hash-chain.js';
+import { CliError, EXIT_FAILED, runAction } from './exit.js';
+import { fromExported } from './export-format.js';
+import { dataOption, openForWriting } from './open-store.js';
+
+interface ImportOptions {
+  data: string;
+}
+
+/** Removes a database file this command created, with its WAL companions. */
+function removeDatabase(path: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+}
+
+export function importCommand(): Command {
+  return new Command('import')
+    .description('load an export into an empty database, recomputing and checking the hash chain')
+    .argument('<file>', "an export's JSON lines, or - for stdin")
+    .addOption(dataOption())
+    .addHelpText(
+      'after',
+      '\nExit status: 0 and the chain head on success; 1 if a recomputed hash differs from the exported one\n(nothing is written); 2 if the database is not empty or the input cannot be read.',
+    )
+    .action(
+      runAction(async (file: string, opts: ImportOptions) => {
+        if (file !== '-' && !existsSync(file)) throw new CliError(`no such file: ${file}`);
+        const created = !existsSync(opts.data);
+        const store = openForWriting(opts.data);
+        let importer;
+        try {
+          importer = store.startImport();
+        } catch (error) {
+          store.close();
+          throw new CliError(`refusing to import into ${opts.data}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        let kept = false;
+        try {
+          const input = file === '-' ? process.stdin : createReadStream(file, { encoding: 'utf8' });
+          let lineNumber = 0;
+          for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+            lineNumber++;
+            if (line.trim() === '') continue;
+            let parsed;
+            try {
+              parsed = fromExported(line);
+            } catch (error) {
+              throw new CliError(`line ${lineNumber}: ${error instanceof Error ? error.message : String(error)}`);
+            }
+            let hash: string;
+            try {
+              hash = importer.add(parsed.row);
+            } catch (error) {
+              throw new CliError(`line ${lineNumber}: ${error instanceof Error ? error.message : String(error)}`);
+            }
+            if (hash !== parsed.hash) {
+              throw new CliError(
+                `revision ${parsed.row[0]}: the recomputed hash ${hash} differs from the exported ${parsed.hash}; nothing imported`,
+                EXIT_FAILED,
+              );
+            }
+          }
+          const head = importer.commit();
+          kept = true;
+          process.stdout.write(`imported ${head.revision} events; head ${formatDigest(head)}\n`);
+        } finally {
+          importer.rollback();
+          store.close();
+          if (!kept && created) removeDatabase(opts.data);
+        }
+      }),
+    );
+}

@@ -1,0 +1,25 @@
+/** Every command documents itself, and usage errors exit 2. */
+import test from 'ava';
+import { cli } from './fixture.js';
+
+const commands = ['audit', 'history', 'state', 'replay', 'verify', 'export', 'import'];
+
+test('every audit command has --help with --data', async (t) => {
+  const runs = await Promise.all(commands.map((c) => cli([c, '--help'])));
+  runs.forEach((run, i) => {
+    t.is(run.code, 0, commands[i]);
+    t.regex(run.stdout, new RegExp(`^Usage: varledger ${commands[i]}`));
+    t.regex(run.stdout, /--data <path> +SQLite database file/);
+    t.regex(run.stdout, /env:\s+VARLEDGER_DATA/);
+  });
+  const top = await cli(['--help']);
+  for (const c of ['serve', ...commands]) t.regex(top.stdout, new RegExp(`^  ${c}\\b`, 'm'));
+});
+
+test('usage errors exit 2', async (t) => {
+  const cases = [['frobnicate'], ['history', 'only-session'], ['state', 's1', '--at-revision', '-1'], ['audit', '--limit', '0']];
+  for (const [args, run] of await Promise.all(cases.map(async (args) => [args, await cli(args)] as const))) {
+    t.is(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+    t.regex(run.stderr, /error:/);
+  }
+});
