@@ -5,7 +5,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/package-root.js';
+import type { ClientCacheResult } from './client-cache.js';
 import type { CommitVsSingleResult } from './commit-vs-single.js';
+import type { HistoryLatencyResult } from './history-latency.js';
 import type { StartupFoldResult } from './startup-fold.js';
 import type { ThroughputResult } from './throughput.js';
 import type { UnaryLatencyResult } from './unary-latency.js';
@@ -17,6 +19,8 @@ export interface CoreResults {
   commitVsSingle?: CommitVsSingleResult;
   startupFold?: StartupFoldResult;
   watchDelivery?: WatchDeliveryResult;
+  history?: HistoryLatencyResult;
+  clientCache?: ClientCacheResult;
 }
 
 export interface TargetRow {
@@ -32,12 +36,15 @@ const WATCH_ONE_P99_TARGET_MS = 2;
 const WATCH_MANY_P99_TARGET_MS = 20;
 const WATCH_FANOUT_RATIO_TARGET = 0.7;
 const FOLD_TARGET_SECONDS = 5;
+const REPLAY_TARGET_EVENTS_PER_SECOND = 300_000;
+/** Start-up with a snapshot, stated for 1,000,000 events (not scaled: it is mostly the snapshot). */
+const SNAPSHOT_STARTUP_TARGET_SECONDS = 1;
 
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function targetRows(results: CoreResults): TargetRow[] {
   const rows: TargetRow[] = [];
-  const { unary, throughput, commitVsSingle, startupFold, watchDelivery } = results;
+  const { unary, throughput, commitVsSingle, startupFold, watchDelivery, history, clientCache } = results;
   if (unary) {
     const latency = (benchmark: string, figure: { p50Us: number; p99Us: number }, p50Target?: number) => {
       rows.push({
@@ -83,11 +90,37 @@ export function targetRows(results: CoreResults): TargetRow[] {
       met: startupFold.foldSeconds <= allowed,
     });
     rows.push({
+      benchmark: '  Replay rate (that full fold, no snapshot)',
+      measured: `${fmt(startupFold.replayEventsPerSecond)} events/s`,
+      target: `≥ ${fmt(REPLAY_TARGET_EVENTS_PER_SECOND)} events/s`,
+      met: startupFold.replayEventsPerSecond >= REPLAY_TARGET_EVENTS_PER_SECOND,
+    });
+    rows.push({
       benchmark: `  (writing them, batches of ${fmt(startupFold.conditions.writeBatch)})`,
       measured: `${fmt(startupFold.writeSeconds, 2)} s (${fmt(startupFold.writeEventsPerSecond)} events/s)`,
       target: '—',
       met: null,
     });
+    const { snapshotWrite, startupWithSnapshot, startupWithSnapshotAndTail } = startupFold;
+    rows.push({
+      benchmark: `  (writing a snapshot at ${fmt(snapshotWrite.revision)}, ${fmt(snapshotWrite.rows)} sessions)`,
+      measured: `${fmt(snapshotWrite.seconds * 1000)} ms, ${fmt(snapshotWrite.stateBytes / 1024)} KiB of state`,
+      target: '—',
+      met: null,
+    });
+    const snapshotRow = (benchmark: string, figure: typeof startupWithSnapshot) => {
+      rows.push({
+        benchmark,
+        measured: `${fmt(figure.startupSeconds * 1000)} ms (store open ${fmt(figure.storeOpenMs, 1)} ms)`,
+        target: `≤ ${fmt(SNAPSHOT_STARTUP_TARGET_SECONDS)} s`,
+        met: figure.startupSeconds <= SNAPSHOT_STARTUP_TARGET_SECONDS,
+      });
+    };
+    snapshotRow(`Start-up, ${fmt(startupWithSnapshot.events)} events, snapshot at head`, startupWithSnapshot);
+    snapshotRow(
+      `Start-up, snapshot + ${fmt(startupWithSnapshotAndTail.tailEvents)}-event tail`,
+      startupWithSnapshotAndTail,
+    );
   }
   if (watchDelivery) {
     const { oneWatcher, manyWatchers, streamRate, fanOut, conditions } = watchDelivery;
@@ -125,6 +158,43 @@ export function targetRows(results: CoreResults): TargetRow[] {
       target: '—',
       met: null,
     });
+  }
+  if (history) {
+    const n = history.conditions.versions;
+    const latency = (benchmark: string, figure: { p50Us: number; p99Us: number }) => {
+      rows.push({ benchmark: `${benchmark} p50`, measured: `${fmt(figure.p50Us)} µs`, target: '—', met: null });
+      rows.push({ benchmark: `${benchmark} p99`, measured: `${fmt(figure.p99Us)} µs`, target: '—', met: null });
+    };
+    const limit = history.conditions.pageLimit;
+    latency(`GetHistory newest ${limit} of ${fmt(n)}`, history.newestPage);
+    latency(`GetHistory ${limit} before v${fmt(history.conditions.deepBeforeVersion)}`, history.deepPage);
+    latency(`GetHistory all ${fmt(n)} (${fmt(history.wholeHistoryResponseBytes / 1024)} KiB)`, history.wholeHistory);
+    latency('  (GetVariable, same variable)', history.getVariable);
+  }
+  if (clientCache) {
+    const { cachedGet, uncachedGet, speedupP50, targets } = clientCache;
+    rows.push({
+      benchmark: 'Client get, cached (watch) vs uncached, p50',
+      measured: `${fmt(cachedGet.p50Us, 2)} µs vs ${fmt(uncachedGet.p50Us)} µs (${fmt(speedupP50)}×)`,
+      target: `≥ ${targets.speedupAtLeast}×, ≤ ${targets.cachedP50UsAtMost} µs`,
+      met: targets.met,
+    });
+    for (const c of clientCache.concurrency) {
+      rows.push({
+        benchmark: `  client get+set, ${c.workers} workers, cache ${c.cache}`,
+        measured: `${fmt(c.pairsPerSec)} pairs/s, p99 ${fmt(c.p99Us / 1000, 1)} ms`,
+        target: '—',
+        met: null,
+      });
+    }
+    for (const h of clientCache.hotCold) {
+      rows.push({
+        benchmark: `  80/20 hot/cold over 20 variables, cache ${h.cache}`,
+        measured: `hit rate ${fmt(h.hitRate * 100, 1)} %, stale reads ${fmt(h.staleReads)}`,
+        target: '—',
+        met: null,
+      });
+    }
   }
   return rows;
 }

@@ -6,24 +6,36 @@
  *   throughput  SetVariable calls/s with 16 calls in flight  throughput.ts
  *   commit      100 single SetVariable calls vs one Commit of 100 sets
  *                                                            commit-vs-single.ts
- *   fold        start-up fold of a 1,000,000-event log       startup-fold.ts
+ *   fold        start-up on one 1,000,000-event log: the full fold with no
+ *               snapshot (also reported as the replay rate), writing one
+ *               snapshot at the head (time, size), start-up from it, and
+ *               start-up from it plus a 5,000-event tail   startup-fold.ts
  *   watch       WatchVariables: set → event p50/p99 with 1 and 100 watchers,
  *               events/s to one watcher under 16-in-flight writes, and
  *               16-in-flight SetVariable calls/s with 100 watchers vs none
  *                                                            watch-delivery.ts
+ *   history     GetHistory p50/p99 on one variable with 10,000 versions:
+ *               newest page (100), a page before v5000 (100), all 10,000;
+ *               GetVariable on the same variable for comparison
+ *                                                            history-latency.ts
+ *   client      the TypeScript client: cached (watch) vs uncached get, get+set
+ *               with 1/5/10/20 workers, an 80/20 hot/cold pattern's hit rate
+ *                                                            client-cache.ts
  *
  * Select a subset by name, as arguments or a comma-separated env var:
  *   npm run bench -- fold            npm run bench -- unary commit
  *   BENCH_ONLY=unary,throughput npm run bench
- * No selection runs all five (about 2.5 minutes on a 2-core machine).
+ * No selection runs all seven (about 3 minutes on a 2-core machine: fold
+ * ≈ 28 s, most of it writing the log; history ≈ 16 s; client ≈ 21 s).
  *
  * Other knobs (env):
  *   BENCH_FOLD_EVENTS=200000   events in the fold log (default 1,000,000)
  *   BENCH_SERVER=child         server in a forked child process instead of
  *                              in this one (default `inproc`; see server-fixture.ts)
  *   BENCH_LATENCY_MS, BENCH_THROUGHPUT_CALLS, BENCH_COMMIT_ROUNDS
- *                              time per latency task (3000), calls per
- *                              throughput round (20000), commit rounds (40)
+ *                              time per latency task (3000; unary and
+ *                              history), calls per throughput round (20000),
+ *                              commit rounds (40)
  *   BENCH_WATCH_SAMPLES, BENCH_WATCH_WRITES, BENCH_WATCH_FANOUT_CALLS
  *                              watch: sequential latency samples per case
  *                              (2000), writes for events/s (10000), calls per
@@ -36,7 +48,9 @@
  * and removed before the process exits.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
+import { runClientCache } from './client-cache.js';
 import { runCommitVsSingle } from './commit-vs-single.js';
+import { runHistoryLatency } from './history-latency.js';
 import { printTable, targetRows, writeResults, type CoreResults } from './report.js';
 import { serverPlacement, startBenchServer, type BenchServer } from './server-fixture.js';
 import { runStartupFold } from './startup-fold.js';
@@ -45,7 +59,7 @@ import { runThroughput } from './throughput.js';
 import { runUnaryLatency } from './unary-latency.js';
 import { runWatchDelivery } from './watch-delivery.js';
 
-const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch'] as const;
+const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client'] as const;
 
 class UsageError extends Error {}
 type Section = (typeof SECTIONS)[number];
@@ -117,6 +131,12 @@ async function main(): Promise<void> {
         break;
       case 'watch':
         results.watchDelivery = await step(section, () => withServer(runWatchDelivery));
+        break;
+      case 'history':
+        results.history = await step(section, () => withServer(runHistoryLatency));
+        break;
+      case 'client':
+        results.clientCache = await step(section, () => withServer(runClientCache));
         break;
     }
   }

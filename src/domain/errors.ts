@@ -39,12 +39,17 @@ export interface OperationFailure {
  * An atomic commit in which at least one operation failed. It carries every
  * failure so the caller can fix them all at once; nothing was written.
  */
+/** Failures named in the message; the rest are counted (a status message travels in a header). */
+const FAILURES_IN_MESSAGE = 10;
+
 export class CommitRejectedError extends DomainError {
   constructor(readonly failures: readonly OperationFailure[]) {
     const first = failures[0];
     if (!first) throw new Error('CommitRejectedError needs at least one failure');
-    const detail = failures.map((f) => `[${f.index}] ${f.identifier}: ${f.error.message}`).join('; ');
-    super(first.error.code, `Commit rejected, ${failures.length} of its operations failed: ${detail}`);
+    const named = failures.slice(0, FAILURES_IN_MESSAGE);
+    const detail = named.map((f) => `[${f.index}] ${f.identifier}: ${f.error.message}`).join('; ');
+    const more = failures.length > named.length ? `; and ${failures.length - named.length} more` : '';
+    super(first.error.code, `Commit rejected, ${failures.length} of its operations failed: ${detail}${more}`);
     this.name = 'CommitRejectedError';
   }
 }

@@ -24,20 +24,45 @@ export const statusName = (code: ErrorCode): string => status[STATUS_OF[code]];
 /** Trailer carrying an atomic commit's failures as JSON: [{index, identifier, code, message}]. */
 export const COMMIT_FAILURES_TRAILER = 'varledger-operation-errors-bin';
 
+/**
+ * Trailers are HTTP/2 headers, and a client refuses headers over its limit
+ * (8 KiB by default in grpc-js) — the call then never completes. So the
+ * trailer holds the first failures that fit this budget, and the status
+ * message says how many failed in all.
+ */
+const TRAILER_BUDGET_BYTES = 4 * 1024;
+const MAX_DETAIL_LENGTH = 300;
+
+function failuresTrailer(error: CommitRejectedError): Buffer {
+  const failures: { index: number; identifier: string; code: string; message: string }[] = [];
+  let size = 2;
+  for (const f of error.failures) {
+    const entry = {
+      index: f.index,
+      identifier: f.identifier.slice(0, MAX_DETAIL_LENGTH),
+      code: statusName(f.error.code),
+      message: f.error.message.slice(0, MAX_DETAIL_LENGTH),
+    };
+    const entrySize = Buffer.byteLength(JSON.stringify(entry)) + 1;
+    if (size + entrySize > TRAILER_BUDGET_BYTES) break;
+    failures.push(entry);
+    size += entrySize;
+  }
+  return Buffer.from(JSON.stringify(failures));
+}
+
 export type GrpcError = Partial<ServiceError> & { code: status; details: string };
+
+/** Longest status message sent; it travels in a header too. */
+const MAX_MESSAGE_BYTES = 1024;
 
 export function toGrpcError(error: unknown, logger: Logger): GrpcError {
   if (error instanceof DomainError) {
-    const result: GrpcError = { code: STATUS_OF[error.code], details: error.message };
+    const details = error.message.length > MAX_MESSAGE_BYTES ? `${error.message.slice(0, MAX_MESSAGE_BYTES)}…` : error.message;
+    const result: GrpcError = { code: STATUS_OF[error.code], details };
     if (error instanceof CommitRejectedError) {
       const metadata = new Metadata();
-      const failures = error.failures.map((f) => ({
-        index: f.index,
-        identifier: f.identifier,
-        code: statusName(f.error.code),
-        message: f.error.message,
-      }));
-      metadata.set(COMMIT_FAILURES_TRAILER, Buffer.from(JSON.stringify(failures)));
+      metadata.set(COMMIT_FAILURES_TRAILER, failuresTrailer(error));
       result.metadata = metadata;
     }
     return result;

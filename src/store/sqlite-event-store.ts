@@ -109,7 +109,6 @@ export class SqliteEventStore implements EventStore {
             .join(', ')}, c.hash FROM events e LEFT JOIN event_chain c ON c.revision = e.revision ORDER BY e.revision`,
         )
         .raw(),
-      chainCount: db.prepare<[], number>('SELECT count(*) FROM event_chain').pluck(),
     };
     this.snapshots = new SnapshotTable(db);
     this.tx = {
@@ -166,7 +165,8 @@ export class SqliteEventStore implements EventStore {
 
   /** Seals events written before the chain existed (databases from before migration 0002). */
   private sealUnhashedEvents(): void {
-    if (this.statements.chainCount.get() === this.head()) return;
+    // The chain's newest revision, not a count: O(log n) on every open.
+    if (this.digest().revision === this.head()) return;
     this.write(() => {
       let { revision, hash } = this.digest();
       // In batches: better-sqlite3 cannot insert while a SELECT is still iterating.

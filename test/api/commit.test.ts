@@ -115,6 +115,29 @@ test('an atomic commit with failures names every failing operation, uses the fir
   t.deepEqual(await state(ledger), before, 'nothing was written');
 });
 
+test('an atomic commit with thousands of failures still gets its error: named up to a limit, the rest counted', async (t) => {
+  const ledger = await startLedger();
+  t.teardown(() => ledger.stop());
+  await seed(ledger);
+  const before = await state(ledger);
+  const operations = Array.from({ length: 2000 }, (_, i) => set(`missing-${i}`, intValue(1n)));
+  const error = await expectStatus(
+    t,
+    ledger.rpc.call('commit', { sessionId: 's1', atomic: true, operations }, { deadline: new Date(Date.now() + 20_000) }),
+    status.NOT_FOUND,
+  );
+  t.regex(error.details, /^Commit rejected, 2000 of its operations failed: \[0\] missing-0: Variable not found: missing-0;/);
+  t.regex(error.details, /and 1990 more$/);
+  const trailer = error.metadata.get(FAILURES_TRAILER)[0] as Buffer;
+  const failures = JSON.parse(trailer.toString('utf8')) as { index: number }[];
+  t.true(failures.length > 10 && failures.length < 2000, `${failures.length} failures in the trailer`);
+  t.deepEqual(
+    failures.map((f) => f.index),
+    failures.map((_, i) => i),
+  );
+  t.deepEqual(await state(ledger), before, 'nothing was written');
+});
+
 test('an atomic commit failing first on a missing variable is NOT_FOUND', async (t) => {
   const ledger = await startLedger();
   t.teardown(() => ledger.stop());
