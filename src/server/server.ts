@@ -1,6 +1,7 @@
 /**
  * Server start-up and shutdown: opens the store, folds the projection, serves
- * varledger.v1.Ledger with health and reflection, and stops cleanly.
+ * varledger.v1.Ledger (and snakepit.bridge.BridgeService, src/compat) with
+ * health and reflection, and stops cleanly.
  */
 import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
@@ -18,6 +19,7 @@ import { WatchHub } from '../watch/watch-hub.js';
 import { watchHandler } from './watch-handler.js';
 import { LedgerServiceDefinition } from './service-definition.js';
 import { encodeWatchResponse } from './watch-wire.js';
+import { addBridgeService, BRIDGE_SERVICE_NAME } from '../compat/bridge-service.js';
 
 export interface ServerOptions {
   readonly host: string;
@@ -57,7 +59,7 @@ const PROTO_ROOT = join(PACKAGE_ROOT, 'proto');
 
 /** Reflection needs descriptors, which the generated code does not carry. */
 function reflectionService(): ReflectionService {
-  const definition = loadSync(['varledger/v1/ledger.proto', healthProtoPath], {
+  const definition = loadSync(['varledger/v1/ledger.proto', 'snakepit/bridge/snakepit_bridge.proto', healthProtoPath], {
     includeDirs: [PROTO_ROOT],
     longs: String,
     enums: String,
@@ -99,7 +101,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...ledgerHandlers(service, logger),
     watchVariables: watchHandler(service, watchHub, logger),
   });
-  const health = new HealthImplementation({ '': 'SERVING', [LEDGER_SERVICE_NAME]: 'SERVING' });
+  // Snakepit's BridgeService on the same ledger, for existing Python workers.
+  const bridge = addBridgeService(server, service, logger, {
+    ...(options.watchBufferBytes !== undefined && { watchBufferBytes: options.watchBufferBytes }),
+    ...(options.watchProgressMs !== undefined && { watchProgressMs: options.watchProgressMs }),
+  });
+  const health = new HealthImplementation({ '': 'SERVING', [LEDGER_SERVICE_NAME]: 'SERVING', [BRIDGE_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   reflectionService().addToServer(server);
 
@@ -147,7 +154,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clearInterval(poll);
       // Watch streams never end on their own; tell clients to reconnect and resume.
       watchHub.closeAll('server shutting down; resume with start_revision');
-      for (const name of ['', LEDGER_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
+      bridge.close('server shutting down');
+      for (const name of ['', LEDGER_SERVICE_NAME, BRIDGE_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
       server.tryShutdown(() => {
         service.close();
         logger.info('stopped');

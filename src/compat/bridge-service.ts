@@ -1,0 +1,57 @@
+/**
+ * Serves snakepit.bridge.BridgeService beside varledger.v1.Ledger, on the
+ * same ledger service: one log, one projection, so a variable written through
+ * either API is visible through the other. Owns its watch hub (its encoder
+ * speaks VariableUpdate) fed by the same commit notices.
+ */
+import type { Server } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { LedgerService } from '../service/ledger-service.js';
+import { WatchHub } from '../watch/watch-hub.js';
+import { BridgeServiceDefinition } from './bridge-definition.js';
+import { bridgeSessionHandlers } from './bridge-sessions.js';
+import { bridgeUnimplementedHandlers } from './bridge-unimplemented.js';
+import { bridgeVariableHandlers } from './bridge-variables.js';
+import { bridgeWatchEncoder, bridgeWatchHandler } from './bridge-watch.js';
+import { EncodingMemory } from './encoding-memory.js';
+
+export const BRIDGE_SERVICE_NAME = 'snakepit.bridge.BridgeService';
+
+export interface BridgeOptions {
+  readonly watchBufferBytes?: number;
+  readonly watchProgressMs?: number;
+}
+
+export interface BridgeService {
+  readonly watchHub: WatchHub;
+  /** Ends every bridge watch stream (at shutdown) and stops listening to commits. */
+  close(reason: string): void;
+}
+
+export function addBridgeService(server: Server, service: LedgerService, logger: Logger, options: BridgeOptions = {}): BridgeService {
+  const encodings = new EncodingMemory();
+  const watchHub = new WatchHub({
+    store: service.store,
+    head: () => service.head,
+    encode: bridgeWatchEncoder(encodings),
+    // Framed messages concatenate into framed messages.
+    merge: (parts) => Buffer.concat(parts),
+    ...(options.watchBufferBytes !== undefined && { maxBufferBytes: options.watchBufferBytes }),
+    ...(options.watchProgressMs !== undefined && { progressIntervalMs: options.watchProgressMs }),
+    onError: (error) => logger.error({ err: error }, 'bridge watch delivery failed'),
+  });
+  const stopListening = service.onCommit((notice) => watchHub.publish(notice));
+  server.addService(BridgeServiceDefinition, {
+    ...bridgeSessionHandlers(service, encodings, logger),
+    ...bridgeVariableHandlers(service, encodings, logger),
+    ...bridgeUnimplementedHandlers,
+    watchVariables: bridgeWatchHandler(service, watchHub, logger),
+  });
+  return {
+    watchHub,
+    close(reason) {
+      stopListening();
+      watchHub.closeAll(reason);
+    },
+  };
+}

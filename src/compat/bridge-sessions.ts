@@ -1,0 +1,84 @@
+/**
+ * Snakepit's session RPCs on varledger sessions. InitializeSession is
+ * idempotent for a live session (workers call it on every start);
+ * CleanupSession closes the session and is idempotent too; Heartbeat answers
+ * `session_valid=false` rather than an error for an unknown or ended session.
+ */
+import type { Logger } from 'pino';
+import { DomainError, parseSessionId, requireActive, type SessionId } from '../domain/index.js';
+import type { BridgeServiceServer, Variable } from '../gen/snakepit/bridge/snakepit_bridge.js';
+import type { LedgerService } from '../service/ledger-service.js';
+import { actorOf } from '../server/call-context.js';
+import { variableToBridge } from './bridge-wire.js';
+import { unaryWith } from './bridge-unary.js';
+import type { EncodingMemory } from './encoding-memory.js';
+
+type SessionRpcs = Pick<BridgeServiceServer, 'ping' | 'initializeSession' | 'cleanupSession' | 'getSession' | 'heartbeat'>;
+
+const isSessionGone = (error: unknown) =>
+  error instanceof DomainError && (error.code === 'not_found' || error.code === 'session_ended');
+
+export function bridgeSessionHandlers(service: LedgerService, encodings: EncodingMemory, logger: Logger): SessionRpcs {
+  const unary = unaryWith(logger);
+
+  const liveVariables = (sessionId: SessionId): { [name: string]: Variable } => {
+    const out: { [name: string]: Variable } = {};
+    for (const v of service.liveSession(sessionId).variables.values()) out[v.name] = variableToBridge(v, encodings);
+    return out;
+  };
+
+  return {
+    ping: unary((req) => ({ message: `pong: ${req.message}`, serverTime: new Date() })),
+
+    initializeSession: unary((req, call) => {
+      const sessionId = parseSessionId(req.sessionId);
+      const existing = service.peekSession(sessionId);
+      if (existing) {
+        requireActive(existing, sessionId);
+      } else {
+        try {
+          service.createSession({ sessionId, metadata: { ...req.metadata }, ttlSeconds: 0 }, actorOf(call.metadata));
+        } catch (error) {
+          // Another worker created it between our look and our write: that is success too.
+          if (!(error instanceof DomainError && error.code === 'already_exists')) throw error;
+        }
+      }
+      return { success: true, errorMessage: '', availableTools: {}, initialVariables: liveVariables(sessionId) };
+    }),
+
+    cleanupSession: unary((req, call) => {
+      const sessionId = parseSessionId(req.sessionId);
+      if (service.peekSession(sessionId)?.status !== 'active') return { success: true, resourcesCleaned: 0 };
+      try {
+        service.closeSession(sessionId, actorOf(call.metadata));
+      } catch (error) {
+        if (!isSessionGone(error)) throw error;
+        return { success: true, resourcesCleaned: 0 };
+      }
+      return { success: true, resourcesCleaned: 1 };
+    }),
+
+    getSession: unary((req) => {
+      const { session } = service.getSession(parseSessionId(req.sessionId));
+      return {
+        sessionId: session.id,
+        metadata: { ...session.metadata },
+        createdAt: new Date(session.createdAt),
+        variableCount: session.variables.size,
+        toolCount: 0,
+      };
+    }),
+
+    heartbeat: unary((req) => {
+      const sessionId = parseSessionId(req.sessionId);
+      let sessionValid = true;
+      try {
+        service.heartbeat(sessionId);
+      } catch (error) {
+        if (!isSessionGone(error)) throw error;
+        sessionValid = false;
+      }
+      return { serverTime: new Date(), sessionValid };
+    }),
+  };
+}
