@@ -57,8 +57,14 @@ export const LEDGER_SERVICE_NAME = 'varledger.v1.Ledger';
 
 const PROTO_ROOT = join(PACKAGE_ROOT, 'proto');
 
-/** Reflection needs descriptors, which the generated code does not carry. */
+let reflection: ReflectionService | undefined;
+
+/**
+ * Reflection needs descriptors, which the generated code does not carry.
+ * Built once per process: parsing the protos is the slowest part of start-up.
+ */
 function reflectionService(): ReflectionService {
+  if (reflection) return reflection;
   const definition = loadSync(['varledger/v1/ledger.proto', 'snakepit/bridge/snakepit_bridge.proto', healthProtoPath], {
     includeDirs: [PROTO_ROOT],
     longs: String,
@@ -66,7 +72,8 @@ function reflectionService(): ReflectionService {
     defaults: true,
     oneofs: true,
   });
-  return new ReflectionService(definition);
+  reflection = new ReflectionService(definition);
+  return reflection;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
