@@ -8,6 +8,12 @@ export function valueCell(event: StoredEvent): string {
     case 'variable_set':
     case 'variable_rolled_back':
       return summarizeValue(event.value);
+    case 'tool_called':
+      return `${event.tool}(${event.parameters})`;
+    case 'tool_completed':
+      return event.result;
+    case 'tool_failed':
+      return `${event.errorType}: ${event.message}`;
     default:
       return '';
   }
@@ -22,6 +28,13 @@ export function detailsCell(event: StoredEvent): string {
       break;
     case 'variable_registered':
       parts.push(`type=${event.type}`);
+      break;
+    case 'tool_called':
+      parts.push(`tool=${event.tool} host=${event.host} call=${event.callId}`);
+      break;
+    case 'tool_completed':
+    case 'tool_failed':
+      parts.push(`tool=${event.tool} host=${event.host} call=${event.callId} duration=${event.durationMs}ms`);
       break;
     default:
       break;

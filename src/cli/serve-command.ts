@@ -14,6 +14,11 @@ function integer(min: number, max: number) {
   };
 }
 
+/** Tool module paths: the flag repeats, and each value (or VARLEDGER_TOOLS) may list several, comma-separated. */
+function toolPaths(raw: string, previous: string[] = []): string[] {
+  return [...previous, ...raw.split(',').map((p) => p.trim()).filter((p) => p !== '')];
+}
+
 interface ServeOptions {
   host: string;
   port: number;
@@ -22,6 +27,7 @@ interface ServeOptions {
   maxMessageBytes: number;
   snapshotEvery: number;
   logLevel: string;
+  tools?: string[];
 }
 
 export function serveCommand(): Command {
@@ -54,6 +60,11 @@ export function serveCommand(): Command {
         .argParser(integer(0, Number.MAX_SAFE_INTEGER)),
     )
     .addOption(
+      new Option('--tools <module>', 'load server-side tools from an ESM module (repeatable, or comma-separated)')
+        .env('VARLEDGER_TOOLS')
+        .argParser(toolPaths),
+    )
+    .addOption(
       new Option('--log-level <level>', 'stderr log level')
         .env('VARLEDGER_LOG_LEVEL')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -71,6 +82,7 @@ export function serveCommand(): Command {
         durability: opts.durability,
         maxMessageBytes: opts.maxMessageBytes,
         snapshotEvery: opts.snapshotEvery,
+        toolModules: opts.tools ?? [],
         logger,
       });
       logger.info({ host: opts.host, port: server.port, data: opts.data, durability: opts.durability }, 'listening');

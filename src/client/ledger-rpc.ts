@@ -28,6 +28,8 @@ const REQUEST_TYPES: { [K in UnaryMethod]: gen.MessageFns<RequestOf<K>> } = {
   getHistory: gen.GetHistoryRequest,
   rollbackVariable: gen.RollbackVariableRequest,
   getDigest: gen.GetDigestRequest,
+  listTools: gen.ListToolsRequest,
+  executeTool: gen.ExecuteToolRequest,
 };
 
 export interface CallOptions {

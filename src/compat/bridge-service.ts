@@ -2,14 +2,17 @@
  * Serves snakepit.bridge.BridgeService beside varledger.v1.Ledger, on the
  * same ledger service: one log, one projection, so a variable written through
  * either API is visible through the other. Owns its watch hub (its encoder
- * speaks VariableUpdate) fed by the same commit notices.
+ * speaks VariableUpdate) fed by the same commit notices. Tool RPCs run on
+ * the server's tool hub (`toolHub`), the one behind the native tool RPCs.
  */
 import type { Server } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { LedgerService } from '../service/ledger-service.js';
+import type { ToolHub } from '../tools/tool-types.js';
 import { WatchHub } from '../watch/watch-hub.js';
 import { BridgeServiceDefinition } from './bridge-definition.js';
 import { bridgeSessionHandlers } from './bridge-sessions.js';
+import { bridgeToolHandlers } from './bridge-tools.js';
 import { bridgeUnimplementedHandlers } from './bridge-unimplemented.js';
 import { bridgeVariableHandlers } from './bridge-variables.js';
 import { bridgeWatchEncoder, bridgeWatchHandler } from './bridge-watch.js';
@@ -20,6 +23,8 @@ export const BRIDGE_SERVICE_NAME = 'snakepit.bridge.BridgeService';
 export interface BridgeOptions {
   readonly watchBufferBytes?: number;
   readonly watchProgressMs?: number;
+  /** The tool hub behind ExecuteTool & co (the server's, shared with the native API); without one, no tools are listed and calls answer NOT_FOUND. */
+  readonly toolHub?: ToolHub;
 }
 
 export interface BridgeService {
@@ -44,6 +49,7 @@ export function addBridgeService(server: Server, service: LedgerService, logger:
   server.addService(BridgeServiceDefinition, {
     ...bridgeSessionHandlers(service, encodings, logger),
     ...bridgeVariableHandlers(service, encodings, logger),
+    ...bridgeToolHandlers({ service, hub: options.toolHub, logger }),
     ...bridgeUnimplementedHandlers,
     watchVariables: bridgeWatchHandler(service, watchHub, logger),
   });

@@ -16,7 +16,15 @@ export type ErrorCode =
   /** A revision that is compacted away or not yet written. */
   | 'revision_out_of_range'
   /** A message, field or batch over a limit. */
-  | 'too_large';
+  | 'too_large'
+  /** A tool's handler failed; see ToolFailedError. */
+  | 'tool_failed'
+  /** A tool call ran past its deadline. */
+  | 'deadline_exceeded'
+  /** The caller cancelled a tool call. */
+  | 'cancelled'
+  /** Whoever hosts a tool (a worker) went away during the call. */
+  | 'unavailable';
 
 export class DomainError extends Error {
   constructor(
@@ -51,5 +59,19 @@ export class CommitRejectedError extends DomainError {
     const more = failures.length > named.length ? `; and ${failures.length - named.length} more` : '';
     super(first.error.code, `Commit rejected, ${failures.length} of its operations failed: ${detail}${more}`);
     this.name = 'CommitRejectedError';
+  }
+}
+
+/**
+ * A tool's own failure: its message as the tool gave it, plus a type the
+ * caller can branch on (the thrown error's name, or what a worker sent).
+ */
+export class ToolFailedError extends DomainError {
+  constructor(
+    readonly errorType: string,
+    message: string,
+  ) {
+    super('tool_failed', message);
+    this.name = 'ToolFailedError';
   }
 }

@@ -69,6 +69,46 @@ export interface VariableDeleted extends Envelope {
   readonly metadata: Metadata;
 }
 
+/**
+ * Tool events record calls, not state: folding them changes nothing (not even
+ * a session's modifiedRevision), so reads, snapshots and watchers are as if
+ * they were not there. Each is its own commit.
+ */
+interface ToolEventBase extends Envelope {
+  /** Correlates the called event with its completed / failed one. */
+  readonly callId: string;
+  readonly tool: string;
+  /** `server` or `worker:<id>`. */
+  readonly host: string;
+}
+
+export interface ToolCalled extends ToolEventBase {
+  readonly kind: 'tool_called';
+  /** JSON of the validated parameters, cut to a size cap. */
+  readonly parameters: string;
+  readonly metadata: Metadata;
+}
+
+export interface ToolCompleted extends ToolEventBase {
+  readonly kind: 'tool_completed';
+  readonly durationMs: number;
+  /** JSON of the result (streaming: the chunk count), cut to a size cap. */
+  readonly result: string;
+}
+
+export interface ToolFailed extends ToolEventBase {
+  readonly kind: 'tool_failed';
+  readonly durationMs: number;
+  /** The tool's error type, or the failure (deadline_exceeded, cancelled, unavailable, invalid_argument). */
+  readonly errorType: string;
+  readonly message: string;
+}
+
+export type ToolEvent = ToolCalled | ToolCompleted | ToolFailed;
+
+export const isToolEvent = (event: NewEvent): event is ToolEvent =>
+  event.kind === 'tool_called' || event.kind === 'tool_completed' || event.kind === 'tool_failed';
+
 export type NewEvent =
   | SessionCreated
   | SessionClosed
@@ -76,7 +116,10 @@ export type NewEvent =
   | VariableRegistered
   | VariableSet
   | VariableRolledBack
-  | VariableDeleted;
+  | VariableDeleted
+  | ToolCalled
+  | ToolCompleted
+  | ToolFailed;
 
 export type EventKind = NewEvent['kind'];
 
@@ -88,6 +131,9 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'variable_set',
   'variable_rolled_back',
   'variable_deleted',
+  'tool_called',
+  'tool_completed',
+  'tool_failed',
 ];
 
 export type StoredEvent = NewEvent & {

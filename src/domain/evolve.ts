@@ -6,7 +6,7 @@
  * reads at a past revision, where drafting a million events would only cost time.
  */
 import { createDraft, enableMapSet, freeze, produce, type Draft } from 'immer';
-import type { NewEvent, SessionCreated, StoredEvent } from './events.js';
+import { isToolEvent, type NewEvent, type SessionCreated, type StoredEvent } from './events.js';
 import type { Revision } from './ids.js';
 import type { SessionState } from './state.js';
 
@@ -30,6 +30,8 @@ function createSession(event: SessionCreated, revision: Revision): MutableSessio
 }
 
 function applyEvent(session: MutableSession, event: NewEvent, revision: Revision): void {
+  // A tool call is a record, not a change of state (see ToolEvent).
+  if (isToolEvent(event)) return;
   session.modifiedRevision = revision;
   session.modifiedAt = event.time;
   switch (event.kind) {
@@ -154,6 +156,9 @@ export function foldSessions(events: Iterable<StoredEvent>, start?: Map<string, 
       working.set(event.sessionId, createSession(event, event.revision));
       continue;
     }
+    // Tool events change no state; skipping them also keeps a fold robust to one
+    // recorded for a session this fold does not hold.
+    if (isToolEvent(event)) continue;
     const session = working.get(event.sessionId);
     if (!session) throw new Error(`event for unknown session ${event.sessionId} (revision ${event.revision})`);
     applyEvent(session, event, event.revision);

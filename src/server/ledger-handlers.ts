@@ -34,7 +34,9 @@ import {
 const MAX_PAGE_SIZE = 1000;
 const DEFAULT_PAGE_SIZE = 100;
 
-type UnaryHandlers = { [K in Exclude<keyof typeof LedgerDefinition, 'watchVariables'>]: LedgerServer[K] };
+/** Watch and tool methods have handlers of their own (watch-handler.ts, tool-handlers.ts, tool-serve-handler.ts). */
+type OwnHandlers = 'watchVariables' | 'listTools' | 'executeTool' | 'executeStreamingTool' | 'serveTools';
+type UnaryHandlers = { [K in Exclude<keyof typeof LedgerDefinition, OwnHandlers>]: LedgerServer[K] };
 
 type Unary<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Res;
 

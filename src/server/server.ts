@@ -19,7 +19,12 @@ import { WatchHub } from '../watch/watch-hub.js';
 import { watchHandler } from './watch-handler.js';
 import { LedgerServiceDefinition } from './service-definition.js';
 import { encodeWatchResponse } from './watch-wire.js';
-import { addBridgeService, BRIDGE_SERVICE_NAME } from '../compat/bridge-service.js';
+import { addBridgeService, BRIDGE_SERVICE_NAME, type BridgeOptions } from '../compat/bridge-service.js';
+import { loadToolModules } from '../tools/server-tools.js';
+import { LedgerToolHub } from '../tools/tool-hub.js';
+import type { ToolModuleDefinition } from '../tools/tool-types.js';
+import { toolHandlers } from './tool-handlers.js';
+import { serveToolsHandler } from './tool-serve-handler.js';
 
 export interface ServerOptions {
   readonly host: string;
@@ -43,12 +48,20 @@ export interface ServerOptions {
   readonly externalPollMs?: number;
   /** Snapshot the projection every this many events; 0: only at shutdown. */
   readonly snapshotEvery?: number;
+  /** Server-side tool definitions (tests, embedding). */
+  readonly tools?: readonly ToolModuleDefinition[];
+  /** Paths of ESM tool modules to load (`serve --tools`). */
+  readonly toolModules?: readonly string[];
+  /** Deadline of tool calls that bring none. */
+  readonly toolDeadlineMs?: number;
 }
 
 export interface RunningServer {
   readonly port: number;
   readonly service: LedgerService;
   readonly watchHub: WatchHub;
+  /** Server-side and worker-hosted tools, shared by both APIs. */
+  readonly toolHub: LedgerToolHub;
   /** Stops accepting calls, lets in-flight ones finish, closes the database. */
   shutdown(): Promise<void>;
 }
@@ -78,6 +91,8 @@ function reflectionService(): ReflectionService {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
+  // Loaded before the database opens: a bad module fails start-up with nothing to undo.
+  const loadedTools = [...(options.tools ?? []), ...(await loadToolModules(options.toolModules ?? []))];
   const store = new SqliteEventStore(options.dataPath, { durability: options.durability });
   const started = performance.now();
   const service = new LedgerService({
@@ -104,15 +119,32 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onError: (error) => logger.error({ err: error }, 'watch delivery failed'),
   });
   service.onCommit((notice) => watchHub.publish(notice));
+  const toolHub = new LedgerToolHub({
+    service,
+    logger,
+    ...(options.toolDeadlineMs !== undefined && { defaultDeadlineMs: options.toolDeadlineMs }),
+  });
+  try {
+    toolHub.addServerTools(loadedTools);
+  } catch (error) {
+    service.close();
+    throw error;
+  }
+  if (loadedTools.length > 0) logger.info({ tools: loadedTools.map((t) => t.name) }, 'server-side tools loaded');
   server.addService(LedgerServiceDefinition, {
     ...ledgerHandlers(service, logger),
     watchVariables: watchHandler(service, watchHub, logger),
+    ...toolHandlers(toolHub, logger),
+    serveTools: serveToolsHandler(toolHub, logger),
   });
   // Snakepit's BridgeService on the same ledger, for existing Python workers.
-  const bridge = addBridgeService(server, service, logger, {
+  // Built as a variable: `toolHub` is for bridge versions that serve tools.
+  const bridgeOptions: BridgeOptions & { toolHub: LedgerToolHub } = {
     ...(options.watchBufferBytes !== undefined && { watchBufferBytes: options.watchBufferBytes }),
     ...(options.watchProgressMs !== undefined && { watchProgressMs: options.watchProgressMs }),
-  });
+    toolHub,
+  };
+  const bridge = addBridgeService(server, service, logger, bridgeOptions);
   const health = new HealthImplementation({ '': 'SERVING', [LEDGER_SERVICE_NAME]: 'SERVING', [BRIDGE_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   reflectionService().addToServer(server);
@@ -162,6 +194,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // Watch streams never end on their own; tell clients to reconnect and resume.
       watchHub.closeAll('server shutting down; resume with start_revision');
       bridge.close('server shutting down');
+      // Worker streams never end on their own either; running calls fail UNAVAILABLE.
+      toolHub.close('server shutting down');
       for (const name of ['', LEDGER_SERVICE_NAME, BRIDGE_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
       server.tryShutdown(() => {
         service.close();
@@ -171,5 +205,5 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     return stopping;
   };
-  return { port, service, watchHub, shutdown };
+  return { port, service, watchHub, toolHub, shutdown };
 }

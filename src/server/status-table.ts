@@ -5,7 +5,7 @@
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { CommitRejectedError, DomainError, type ErrorCode } from '../domain/index.js';
+import { CommitRejectedError, DomainError, ToolFailedError, type ErrorCode } from '../domain/index.js';
 
 export const STATUS_OF: Readonly<Record<ErrorCode, status>> = {
   invalid_request: status.INVALID_ARGUMENT,
@@ -16,6 +16,12 @@ export const STATUS_OF: Readonly<Record<ErrorCode, status>> = {
   version_conflict: status.ABORTED,
   revision_out_of_range: status.OUT_OF_RANGE,
   too_large: status.RESOURCE_EXHAUSTED,
+  // The tool's own failure: UNKNOWN is gRPC's code for errors from another
+  // error space; the trailer below says which (type) and why (message).
+  tool_failed: status.UNKNOWN,
+  deadline_exceeded: status.DEADLINE_EXCEEDED,
+  cancelled: status.CANCELLED,
+  unavailable: status.UNAVAILABLE,
 };
 
 /** The status name a client sees, e.g. "INVALID_ARGUMENT", for per-operation results. */
@@ -23,6 +29,9 @@ export const statusName = (code: ErrorCode): string => status[STATUS_OF[code]];
 
 /** Trailer carrying an atomic commit's failures as JSON: [{index, identifier, code, message}]. */
 export const COMMIT_FAILURES_TRAILER = 'varledger-operation-errors-bin';
+
+/** Trailer carrying a failed tool's error as JSON: {type, message}. */
+export const TOOL_ERROR_TRAILER = 'varledger-tool-error-bin';
 
 /**
  * Trailers are HTTP/2 headers, and a client refuses headers over its limit
@@ -63,6 +72,12 @@ export function toGrpcError(error: unknown, logger: Logger): GrpcError {
     if (error instanceof CommitRejectedError) {
       const metadata = new Metadata();
       metadata.set(COMMIT_FAILURES_TRAILER, failuresTrailer(error));
+      result.metadata = metadata;
+    }
+    if (error instanceof ToolFailedError) {
+      const metadata = new Metadata();
+      const detail = { type: error.errorType.slice(0, MAX_DETAIL_LENGTH), message: details };
+      metadata.set(TOOL_ERROR_TRAILER, Buffer.from(JSON.stringify(detail)));
       result.metadata = metadata;
     }
     return result;

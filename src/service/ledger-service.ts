@@ -31,6 +31,7 @@ import {
   type SessionState,
   type SetVariable,
   type StoredEvent,
+  type ToolEvent,
   type VariableState,
 } from '../domain/index.js';
 import { Projection } from '../projection/projection.js';
@@ -88,6 +89,9 @@ export interface CommitNotice {
  * outside the transaction. Must not throw: the write is already durable.
  */
 export type CommitListener = (notice: CommitNotice) => void;
+
+/** A tool event as the tool hub describes it; the service adds time and actor. */
+export type ToolRecord = ToolEvent extends infer E ? (E extends ToolEvent ? Omit<E, 'time' | 'actor'> : never) : never;
 
 /** The actor recorded on events the server makes itself (expiry). */
 export const SYSTEM_ACTOR = 'varledger';
@@ -277,6 +281,22 @@ export class LedgerService {
       return [...decision.events];
     });
     return { revision: stored.length ? this.projection.head : (0 as Revision), outcomes: this.withVariables(before, outcomes, eventCounts, stored) };
+  }
+
+  // ── tools ──────────────────────────────────────────────────────────────
+
+  /**
+   * Records a tool call's start or end, in its own transaction. The session
+   * must exist, in any status: a call that began before a close may end
+   * after it. Does not refresh the idle timer (the call's entry did).
+   */
+  recordTool(record: ToolRecord, actor: string): Revision {
+    const ctx = this.context(actor);
+    this.append(record.sessionId, ctx, (session) => {
+      if (!session) throw new DomainError('not_found', `Session not found: ${record.sessionId}`);
+      return [{ ...record, time: ctx.now, actor } as NewEvent];
+    });
+    return this.projection.head;
   }
 
   /** Writes a snapshot at the head unless one is there already; true if written. */

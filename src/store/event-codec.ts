@@ -40,6 +40,14 @@ interface Payload {
   constraints?: EncodedConstraints;
   description?: string;
   target_version?: number;
+  call_id?: string;
+  tool?: string;
+  host?: string;
+  parameters?: string;
+  duration_ms?: number;
+  result?: string;
+  error_type?: string;
+  message?: string;
 }
 
 function payloadOf(event: NewEvent): Payload {
@@ -64,6 +72,19 @@ function payloadOf(event: NewEvent): Payload {
       return { value: encodeValue(event.value), metadata: event.metadata, target_version: event.targetVersion };
     case 'variable_deleted':
       return { metadata: event.metadata };
+    case 'tool_called':
+      return { call_id: event.callId, tool: event.tool, host: event.host, parameters: event.parameters, metadata: event.metadata };
+    case 'tool_completed':
+      return { call_id: event.callId, tool: event.tool, host: event.host, duration_ms: event.durationMs, result: event.result };
+    case 'tool_failed':
+      return {
+        call_id: event.callId,
+        tool: event.tool,
+        host: event.host,
+        duration_ms: event.durationMs,
+        error_type: event.errorType,
+        message: event.message,
+      };
     default: {
       const exhaustive: never = event;
       throw new Error(`unhandled event ${JSON.stringify(exhaustive)}`);
@@ -152,6 +173,14 @@ export function fromRow(row: EventRow): StoredEvent {
       };
     case 'variable_deleted':
       return { kind: k, revision, commitId, sessionId, time, actor, variableId, version: v, metadata: p.metadata ?? {} };
+    case 'tool_called':
+    case 'tool_completed':
+    case 'tool_failed': {
+      const tool = { revision, commitId, sessionId, time, actor, callId: p.call_id ?? '', tool: p.tool ?? '', host: p.host ?? '' };
+      if (k === 'tool_called') return { ...tool, kind: k, parameters: p.parameters ?? '', metadata: p.metadata ?? {} };
+      if (k === 'tool_completed') return { ...tool, kind: k, durationMs: p.duration_ms ?? 0, result: p.result ?? '' };
+      return { ...tool, kind: k, durationMs: p.duration_ms ?? 0, errorType: p.error_type ?? '', message: p.message ?? '' };
+    }
     default: {
       const exhaustive: never = k;
       throw new Error(`unknown event kind ${String(exhaustive)} at revision ${rev}`);

@@ -60,6 +60,10 @@ export function commitChanges(
     const common = { revision: event.revision, commitId: event.commitId, actor: event.actor, time: event.time };
     switch (event.kind) {
       case 'session_created':
+      // Tool calls have no variable: watchers do not see them.
+      case 'tool_called':
+      case 'tool_completed':
+      case 'tool_failed':
         break;
       case 'session_closed':
       case 'session_expired':

@@ -70,23 +70,14 @@ test('Heartbeat says whether the session is live; CleanupSession closes it and i
   t.is(codeOf(reopen), status.FAILED_PRECONDITION);
 });
 
-test('tool, dependency and optimisation RPCs answer UNIMPLEMENTED with a reason', async (t) => {
+test('dependency and optimisation RPCs answer UNIMPLEMENTED with a reason', async (t) => {
   const s = await startBridge();
   t.teardown(() => s.stop());
-  for (const method of ['executeTool', 'registerTools', 'getExposedElixirTools', 'executeElixirTool'] as const) {
-    const error = await t.throwsAsync(s.bridge.call(method, { sessionId: 'w1' }));
-    t.is(codeOf(error), status.UNIMPLEMENTED, method);
-    t.regex(error.message, /tools are not implemented yet in varledger/);
-  }
   for (const method of ['addDependency', 'startOptimization', 'stopOptimization'] as const) {
     const error = await t.throwsAsync(s.bridge.call(method, { sessionId: 'w1' }));
     t.is(codeOf(error), status.UNIMPLEMENTED, method);
     t.regex(error.message, /not implemented in varledger/);
   }
-  const stream = s.bridge.stream('executeStreamingTool', { sessionId: 'w1', toolName: 't' });
-  const error = await new Promise<ServiceError>((resolve) => stream.on('error', resolve));
-  t.is(error.code, status.UNIMPLEMENTED);
-  t.regex(error.details, /tools are not implemented yet/);
 });
 
 test('a request string that is not valid UTF-8 is INVALID_ARGUMENT, as on the native API', async (t) => {
