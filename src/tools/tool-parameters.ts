@@ -41,7 +41,8 @@ function mismatch(type: ToolParameterType, value: unknown): string | undefined {
 }
 
 const shown = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? String(value);
+  // bigints (64-bit integers from the Snakepit bridge) have no JSON form.
+  const text = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 };
 
