@@ -7,15 +7,15 @@
  * variables, so the buffer holds length-prefixed VariableUpdate messages
  * and the sink writes each as its own stream message.
  */
-import { status, type handleServerStreamingCall } from '@grpc/grpc-js';
+import type { handleServerStreamingCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { parseIdentifier, parseSessionId, type Revision } from '../domain/index.js';
 import { VariableUpdate, type WatchVariablesRequest } from '../gen/snakepit/bridge/snakepit_bridge.js';
 import type { LedgerService } from '../service/ledger-service.js';
-import { toGrpcError } from '../server/status-table.js';
+import { serveWatch } from '../server/watch-stream.js';
 import { initialChanges, type Change, type ChangeKind } from '../watch/changes.js';
 import { makeFilter } from '../watch/watch-filter.js';
-import type { WatchHub, WatchSink } from '../watch/watch-hub.js';
+import type { WatchHub } from '../watch/watch-hub.js';
 import { checkBridgeUtf8 } from './bridge-definition.js';
 import { variableToBridge } from './bridge-wire.js';
 import type { EncodingMemory } from './encoding-memory.js';
@@ -83,41 +83,27 @@ export function bridgeWatchHandler(
   hub: WatchHub,
   logger: Logger,
 ): handleServerStreamingCall<WatchVariablesRequest, VariableUpdate> {
-  return (call) => {
-    let unsubscribe: (() => void) | undefined;
-    const release = () => {
-      unsubscribe?.();
-      unsubscribe = undefined;
-    };
-    call.on('cancelled', release);
-    call.on('close', release);
-    call.on('error', release);
-
-    try {
-      const request = call.request;
-      checkBridgeUtf8(request);
-      const sessionId = parseSessionId(request.sessionId);
-      const identifiers = request.variableIdentifiers.map(parseIdentifier);
-      const matches = makeFilter({ identifiers, pattern: '' });
-      const session = service.liveSession(sessionId);
-      const position = service.head;
-      const initial = request.includeInitialValues ? initialChanges(session, matches) : undefined;
-      const sink: WatchSink = {
-        write: (bytes) => {
-          let ok = true;
-          for (const message of unframe(bytes)) ok = call.write(message as unknown as VariableUpdate);
-          return ok;
-        },
-        onDrain: (listener) => {
-          call.on('drain', listener);
-          return () => call.off('drain', listener);
-        },
-        end: () => call.end(),
-        abort: (reason) => call.emit('error', { code: status.UNAVAILABLE, details: reason }),
-      };
-      unsubscribe = hub.subscribe({ sessionId, matches, sink, position, ...(initial && { initial }) });
-    } catch (error) {
-      call.emit('error', toGrpcError(error, logger));
-    }
+  // The hub hands over length-prefixed batches: one VariableUpdate per change.
+  const writeFramed = (call: { write(message: VariableUpdate): boolean }) => (bytes: Uint8Array) => {
+    let ok = true;
+    for (const message of unframe(bytes)) ok = call.write(message as unknown as VariableUpdate);
+    return ok;
   };
+  return (call) =>
+    serveWatch(
+      call,
+      logger,
+      (sink) => {
+        const request = call.request;
+        checkBridgeUtf8(request);
+        const sessionId = parseSessionId(request.sessionId);
+        const identifiers = request.variableIdentifiers.map(parseIdentifier);
+        const matches = makeFilter({ identifiers, pattern: '' });
+        const session = service.liveSession(sessionId);
+        const position = service.head;
+        const initial = request.includeInitialValues ? initialChanges(session, matches) : undefined;
+        return hub.subscribe({ sessionId, matches, sink, position, ...(initial && { initial }) });
+      },
+      writeFramed(call),
+    );
 }

@@ -3,33 +3,24 @@
  * snapshot or a past revision) and hands the stream to the watch hub. The
  * stream's cancel/close releases the watcher at once.
  */
-import { status, type handleServerStreamingCall } from '@grpc/grpc-js';
+import type { handleServerStreamingCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { DomainError, parseIdentifier, parseRevision, parseSessionId, requireActive, type Revision } from '../domain/index.js';
 import type { WatchResponse, WatchVariablesRequest } from '../gen/varledger/v1/ledger.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { initialChanges, type Change } from '../watch/changes.js';
-import type { WatchHub, WatchSink } from '../watch/watch-hub.js';
+import type { WatchHub } from '../watch/watch-hub.js';
 import { makeFilter } from '../watch/watch-filter.js';
 import { checkUtf8 } from './service-definition.js';
-import { toGrpcError } from './status-table.js';
+import { serveWatch } from './watch-stream.js';
 
 export function watchHandler(
   service: LedgerService,
   hub: WatchHub,
   logger: Logger,
 ): handleServerStreamingCall<WatchVariablesRequest, WatchResponse> {
-  return (call) => {
-    let unsubscribe: (() => void) | undefined;
-    const release = () => {
-      unsubscribe?.();
-      unsubscribe = undefined;
-    };
-    call.on('cancelled', release);
-    call.on('close', release);
-    call.on('error', release);
-
-    try {
+  return (call) =>
+    serveWatch(call, logger, (sink) => {
       const request = call.request;
       checkUtf8(request);
       const sessionId = parseSessionId(request.sessionId);
@@ -58,20 +49,8 @@ export function watchHandler(
           initial = past ? initialChanges(past, matches) : [];
         }
       }
-      const sink: WatchSink = {
-        write: (bytes) => call.write(bytes as unknown as WatchResponse),
-        onDrain: (listener) => {
-          call.on('drain', listener);
-          return () => call.off('drain', listener);
-        },
-        end: () => call.end(),
-        abort: (reason) => call.emit('error', { code: status.UNAVAILABLE, details: reason }),
-      };
-      unsubscribe = hub.subscribe({ sessionId, matches, sink, position, ...(initial && { initial }) });
-    } catch (error) {
-      call.emit('error', toGrpcError(error, logger));
-    }
-  };
+      return hub.subscribe({ sessionId, matches, sink, position, ...(initial && { initial }) });
+    });
 }
 
 /** The session as it was at a revision, or undefined if it did not exist yet. */
