@@ -10,6 +10,7 @@ import type { CommitVsSingleResult } from './commit-vs-single.js';
 import type { HistoryLatencyResult } from './history-latency.js';
 import type { StartupFoldResult } from './startup-fold.js';
 import type { ThroughputResult } from './throughput.js';
+import type { ToolLatencyResult } from './tool-latency.js';
 import type { UnaryLatencyResult } from './unary-latency.js';
 import type { WatchDeliveryResult } from './watch-delivery.js';
 
@@ -21,6 +22,7 @@ export interface CoreResults {
   watchDelivery?: WatchDeliveryResult;
   history?: HistoryLatencyResult;
   clientCache?: ClientCacheResult;
+  tools?: ToolLatencyResult;
 }
 
 export interface TargetRow {
@@ -44,7 +46,7 @@ const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maxim
 
 export function targetRows(results: CoreResults): TargetRow[] {
   const rows: TargetRow[] = [];
-  const { unary, throughput, commitVsSingle, startupFold, watchDelivery, history, clientCache } = results;
+  const { unary, throughput, commitVsSingle, startupFold, watchDelivery, history, clientCache, tools } = results;
   if (unary) {
     const latency = (benchmark: string, figure: { p50Us: number; p99Us: number }, p50Target?: number) => {
       rows.push({
@@ -195,6 +197,26 @@ export function targetRows(results: CoreResults): TargetRow[] {
         met: null,
       });
     }
+  }
+  if (tools) {
+    const latency = (benchmark: string, figure: { p50Us: number; p99Us: number }) => {
+      rows.push({ benchmark: `${benchmark} p50`, measured: `${fmt(figure.p50Us)} µs`, target: '—', met: null });
+      rows.push({ benchmark: `${benchmark} p99`, measured: `${fmt(figure.p99Us)} µs`, target: '—', met: null });
+    };
+    latency('ExecuteTool echo, server-side', tools.serverEcho);
+    latency('ExecuteTool echo, worker-hosted', tools.workerEcho);
+    latency('  (gRPC floor: Health/Check)', tools.grpcFloor);
+    const stream = (benchmark: string, figure: ToolLatencyResult['serverStream']) => {
+      rows.push({
+        benchmark,
+        measured: `${fmt(figure.chunksPerSecond)} chunks/s (${fmt(figure.medianMs)} ms per call)`,
+        target: '—',
+        met: null,
+      });
+    };
+    const n = fmt(tools.conditions.streamChunks);
+    stream(`ExecuteStreamingTool ${n} chunks, server-side`, tools.serverStream);
+    stream(`ExecuteStreamingTool ${n} chunks, worker-hosted`, tools.workerStream);
   }
   return rows;
 }

@@ -21,12 +21,19 @@
  *   client      the TypeScript client: cached (watch) vs uncached get, get+set
  *               with 1/5/10/20 workers, an 80/20 hot/cold pattern's hit rate
  *                                                            client-cache.ts
+ *   tools       ExecuteTool p50/p99 (tinybench, sequential) of a trivial
+ *               `echo` tool, server-side and hosted by a ServeTools worker
+ *               in this process; chunks/s of one ExecuteStreamingTool call
+ *               streaming 10,000 small chunks, server-side and worker-hosted
+ *               (always in-process: BENCH_SERVER does not apply)
+ *                                                            tool-latency.ts
  *
  * Select a subset by name, as arguments or a comma-separated env var:
  *   npm run bench -- fold            npm run bench -- unary commit
  *   BENCH_ONLY=unary,throughput npm run bench
- * No selection runs all seven (about 3 minutes on a 2-core machine: fold
- * ≈ 28 s, most of it writing the log; history ≈ 16 s; client ≈ 21 s).
+ * No selection runs all eight (about 3 minutes on a 2-core machine: fold
+ * ≈ 28 s, most of it writing the log; history ≈ 16 s; client ≈ 21 s;
+ * tools ≈ 15 s).
  *
  * Other knobs (env):
  *   BENCH_FOLD_EVENTS=200000   events in the fold log (default 1,000,000)
@@ -36,6 +43,9 @@
  *                              time per latency task (3000; unary and
  *                              history), calls per throughput round (20000),
  *                              commit rounds (40)
+ *   BENCH_TOOLS_LATENCY_MS, BENCH_TOOLS_STREAM_CHUNKS
+ *                              tools: time per latency task (2500), chunks
+ *                              per streaming call (10000)
  *   BENCH_WATCH_SAMPLES, BENCH_WATCH_WRITES, BENCH_WATCH_FANOUT_CALLS
  *                              watch: sequential latency samples per case
  *                              (2000), writes for events/s (10000), calls per
@@ -56,10 +66,11 @@ import { serverPlacement, startBenchServer, type BenchServer } from './server-fi
 import { runStartupFold } from './startup-fold.js';
 import { round, since } from './stats.js';
 import { runThroughput } from './throughput.js';
+import { runToolLatency } from './tool-latency.js';
 import { runUnaryLatency } from './unary-latency.js';
 import { runWatchDelivery } from './watch-delivery.js';
 
-const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client'] as const;
+const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools'] as const;
 
 class UsageError extends Error {}
 type Section = (typeof SECTIONS)[number];
@@ -137,6 +148,10 @@ async function main(): Promise<void> {
         break;
       case 'client':
         results.clientCache = await step(section, () => withServer(runClientCache));
+        break;
+      case 'tools':
+        // Its own server: the bench fixture's has no tools.
+        results.tools = await step(section, runToolLatency);
         break;
     }
   }

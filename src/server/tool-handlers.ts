@@ -75,9 +75,15 @@ export function toolHandlers(hub: ToolHub, logger: Logger): ToolHandlers {
             const message: ToolChunk = { dataJson: chunk.data === undefined ? '' : toJsonText(chunk.data), isFinal: chunk.isFinal };
             // Respect flow control: a slow reader slows the tool, not the server's memory.
             if (!call.write(message)) {
-              await new Promise((resolve) => {
-                call.once('drain', resolve);
-                call.once('cancelled', resolve);
+              await new Promise<void>((resolve) => {
+                // Whichever fires first, drop both: one pair per wait, none left behind.
+                const done = () => {
+                  call.off('drain', done);
+                  call.off('cancelled', done);
+                  resolve();
+                };
+                call.on('drain', done);
+                call.on('cancelled', done);
               });
             }
             if (call.cancelled) return;

@@ -94,7 +94,14 @@ export function serverTool(definition: ToolModuleDefinition, service: LedgerServ
 export async function loadToolModules(paths: readonly string[]): Promise<ToolModuleDefinition[]> {
   const definitions: ToolModuleDefinition[] = [];
   for (const path of paths) {
-    const module = (await import(pathToFileURL(resolve(path)).href)) as { tools?: unknown; default?: unknown };
+    let module: { tools?: unknown; default?: unknown };
+    try {
+      module = (await import(pathToFileURL(resolve(path)).href)) as typeof module;
+    } catch (error) {
+      // With several --tools modules, the import error alone does not say which one broke.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`Tool module ${path} could not be loaded: ${reason}`, { cause: error });
+    }
     const exported = module.tools ?? module.default;
     if (!Array.isArray(exported)) {
       throw new Error(`Tool module ${path} exports no tools: export \`tools\` (or a default) as an array of tool definitions`);
