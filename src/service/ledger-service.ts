@@ -9,9 +9,7 @@ import {
   DomainError,
   decide,
   decideCommit,
-  evolve,
   findVariable,
-  foldSessions,
   requireActive,
   requireVariable,
   type Command,
@@ -36,6 +34,8 @@ import {
 } from '../domain/index.js';
 import { Projection } from '../projection/projection.js';
 import type { EventStore } from '../store/event-store.js';
+import { operationVariables } from './commit-results.js';
+import { foldSessionAt } from './past-session.js';
 import { readWholeCommits } from '../store/whole-commits.js';
 import type { Clock } from './clock.js';
 
@@ -280,7 +280,7 @@ export class LedgerService {
       eventCounts = decision.eventCounts;
       return [...decision.events];
     });
-    return { revision: stored.length ? this.projection.head : (0 as Revision), outcomes: this.withVariables(before, outcomes, eventCounts, stored) };
+    return { revision: stored.length ? this.projection.head : (0 as Revision), outcomes: operationVariables(before, this.projection.session(command.sessionId), outcomes, eventCounts, stored) };
   }
 
   // ── tools ──────────────────────────────────────────────────────────────
@@ -425,57 +425,8 @@ export class LedgerService {
     const live = this.projection.session(sessionId);
     // Nothing changed in this session since atRevision: the live state is that state.
     if (live && live.modifiedRevision <= atRevision) return live;
-    // Otherwise the nearest snapshot at or below it, plus the session's events up to it.
-    const { store } = this.options;
-    const snapshot = store.snapshots.loadSession(sessionId, atRevision);
-    const start = snapshot ? new Map([[sessionId as string, snapshot.session]]) : undefined;
-    const events = store.readSession(sessionId, atRevision, snapshot?.revision ?? (0 as Revision));
-    const past = foldSessions(events, start).get(sessionId);
+    const past = foldSessionAt(this.options.store, sessionId, atRevision);
     if (!past) throw new DomainError('not_found', `Session not found at revision ${atRevision}: ${sessionId}`);
     return past;
   }
-
-  /**
-   * Attaches to each successful operation the variable as that operation
-   * left it. When no variable is touched twice that is its state after the
-   * whole commit (a deleted one: before it); otherwise fold step by step.
-   */
-  private withVariables(
-    before: SessionState | undefined,
-    outcomes: readonly OperationOutcome[],
-    eventCounts: readonly number[],
-    stored: readonly StoredEvent[],
-  ): CommitResult['outcomes'] {
-    const touched = new Set<string>();
-    let repeated = false;
-    for (const o of outcomes) {
-      if (!o.ok) continue;
-      repeated ||= touched.has(o.variableId);
-      touched.add(o.variableId);
-    }
-    if (!repeated) {
-      const after = stored.length > 0 ? this.projection.session(stored[0]!.sessionId) : before;
-      return outcomes.map((outcome) => {
-        if (!outcome.ok) return outcome;
-        const variable = (after && findVariable(after, outcome.variableId)) ?? (before && findVariable(before, outcome.variableId));
-        return variable ? { ...outcome, variable } : outcome;
-      });
-    }
-    let state = before;
-    let offset = 0;
-    return outcomes.map((outcome, i) => {
-      if (!outcome.ok) return outcome;
-      const count = eventCounts[i] ?? 0;
-      const slice = stored.slice(offset, offset + count);
-      offset += count;
-      const prior = state && findVariable(state, outcome.variableId);
-      state = foldInto(state, slice);
-      const variable = (state && findVariable(state, outcome.variableId)) ?? prior;
-      return variable ? { ...outcome, variable } : outcome;
-    });
-  }
-}
-
-function foldInto(state: SessionState | undefined, events: readonly StoredEvent[]): SessionState | undefined {
-  return events.length === 0 ? state : evolve(state, events);
 }

@@ -39,7 +39,7 @@ export class SnapshotTable {
   private readonly verified = new Map<number, boolean>();
   private readonly writeAll: (revision: number, now: number, rows: readonly Row[]) => boolean;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     this.insertSnapshot = db.prepare(
       'INSERT OR IGNORE INTO snapshots (revision, created_at, session_count, checksum) VALUES (?, ?, ?, ?)',
     );
