@@ -47,7 +47,7 @@ export function addBridgeService(server: Server, service: LedgerService, logger:
   });
   const stopListening = service.onCommit((notice) => watchHub.publish(notice));
   server.addService(BridgeServiceDefinition, {
-    ...bridgeSessionHandlers(service, encodings, logger),
+    ...bridgeSessionHandlers(service, encodings, logger, options.toolHub),
     ...bridgeVariableHandlers(service, encodings, logger),
     ...bridgeToolHandlers({ service, hub: options.toolHub, logger }),
     ...bridgeUnimplementedHandlers,

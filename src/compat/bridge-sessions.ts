@@ -12,14 +12,23 @@ import { actorOf } from '../server/call-context.js';
 import { variableToBridge } from './bridge-wire.js';
 import { unaryWith } from './bridge-unary.js';
 import type { EncodingMemory } from './encoding-memory.js';
+import type { ToolHub } from '../tools/tool-types.js';
+import { toolSpecToBridge } from './bridge-tools-specs.js';
 
 type SessionRpcs = Pick<BridgeServiceServer, 'ping' | 'initializeSession' | 'cleanupSession' | 'getSession' | 'heartbeat'>;
 
 const isSessionGone = (error: unknown) =>
   error instanceof DomainError && (error.code === 'not_found' || error.code === 'session_ended');
 
-export function bridgeSessionHandlers(service: LedgerService, encodings: EncodingMemory, logger: Logger): SessionRpcs {
+export function bridgeSessionHandlers(
+  service: LedgerService,
+  encodings: EncodingMemory,
+  logger: Logger,
+  toolHub?: ToolHub,
+): SessionRpcs {
   const unary = unaryWith(logger);
+  /** The tools a session's workers can call: global ones and the session's own. */
+  const tools = (sessionId: SessionId) => toolHub?.list(sessionId) ?? [];
 
   const liveVariables = (sessionId: SessionId): { [name: string]: Variable } => {
     const out: { [name: string]: Variable } = {};
@@ -43,7 +52,8 @@ export function bridgeSessionHandlers(service: LedgerService, encodings: Encodin
           if (!(error instanceof DomainError && error.code === 'already_exists')) throw error;
         }
       }
-      return { success: true, errorMessage: '', availableTools: {}, initialVariables: liveVariables(sessionId) };
+      const availableTools = Object.fromEntries(tools(sessionId).map((spec) => [spec.name, toolSpecToBridge(spec)]));
+      return { success: true, errorMessage: '', availableTools, initialVariables: liveVariables(sessionId) };
     }),
 
     cleanupSession: unary((req, call) => {
@@ -65,7 +75,7 @@ export function bridgeSessionHandlers(service: LedgerService, encodings: Encodin
         metadata: { ...session.metadata },
         createdAt: new Date(session.createdAt),
         variableCount: session.variables.size,
-        toolCount: 0,
+        toolCount: tools(session.id).length,
       };
     }),
 

@@ -120,6 +120,15 @@ test('GetExposedElixirTools lists the server-side tools as Snakepit ToolSpecs', 
   t.is((await bridge.call('getExposedElixirTools', {})).tools.length, 5);
 });
 
+test('InitializeSession offers the tools a session can call, and GetSession counts them', async (t) => {
+  const { bridge } = await startToolBridge(t);
+  const init = await bridge.call('initializeSession', { sessionId: 'w-tools' });
+  t.deepEqual(Object.keys(init.availableTools).sort(), ['count', 'echo', 'fail', 'fail_midway', 'scale']);
+  t.true(init.availableTools['count']?.supportsStreaming);
+  const session = await bridge.call('getSession', { sessionId: 'w-tools' });
+  t.is(session.toolCount, 5);
+});
+
 test('ExecuteTool decodes Any parameters, runs the tool, and its write is visible natively with the tool as modified_by', async (t) => {
   const { bridge, rpc } = await startToolBridge(t);
   const reply = await bridge.call(
