@@ -26,6 +26,8 @@ interface ServeOptions {
   durability: 'normal' | 'full';
   maxMessageBytes: number;
   snapshotEvery: number;
+  watchBufferBytes: number;
+  watchProgressMs: number;
   logLevel: string;
   tools?: string[];
 }
@@ -52,6 +54,18 @@ export function serveCommand(): Command {
         .env('VARLEDGER_MAX_MESSAGE_BYTES')
         .default(DEFAULT_MAX_MESSAGE_BYTES)
         .argParser(integer(1024, 2 ** 31 - 1)),
+    )
+    .addOption(
+      new Option('--watch-buffer-bytes <bytes>', 'queued bytes per watcher before it falls back to reading the log')
+        .env('VARLEDGER_WATCH_BUFFER_BYTES')
+        .default(4 * 1024 * 1024)
+        .argParser(integer(1024, 2 ** 31 - 1)),
+    )
+    .addOption(
+      new Option('--watch-progress-ms <ms>', 'send an idle watcher a progress message this often (0: never)')
+        .env('VARLEDGER_WATCH_PROGRESS_MS')
+        .default(10_000)
+        .argParser(integer(0, 24 * 3600 * 1000)),
     )
     .addOption(
       new Option('--snapshot-every <events>', 'snapshot the projection every N events (0: only at shutdown)')
@@ -82,6 +96,8 @@ export function serveCommand(): Command {
         durability: opts.durability,
         maxMessageBytes: opts.maxMessageBytes,
         snapshotEvery: opts.snapshotEvery,
+        watchBufferBytes: opts.watchBufferBytes,
+        watchProgressMs: opts.watchProgressMs,
         toolModules: opts.tools ?? [],
         logger,
       });

@@ -38,6 +38,26 @@ test('VARLEDGER_PORT and VARLEDGER_DATA configure the server; stdout holds only 
   t.regex(cli.stderr(), /listening/, 'logs go to stderr');
 });
 
+test('--watch-progress-ms reaches the watch hub: an idle watcher gets progress messages', async (t) => {
+  const dir = scratch(t);
+  const cli = await startCli(['--port', '0', '--data', join(dir, 'progress.db'), '--watch-progress-ms', '50']);
+  t.teardown(() => cli.stop());
+  t.is(await writeAndRead(cli.address), 0.5);
+  const rpc = new LedgerRpc(cli.address);
+  const stream = rpc.watch({ sessionId: 's1' });
+  t.teardown(() => {
+    stream.cancel();
+    rpc.close();
+  });
+  // Nothing is written after the watch starts, so the first message can only be progress.
+  const first = await new Promise<{ events: unknown[]; revision: bigint }>((resolve, reject) => {
+    stream.once('data', resolve);
+    stream.once('error', reject);
+  });
+  t.deepEqual(first.events, []);
+  t.is(first.revision, 2n);
+});
+
 test('--durability full works', async (t) => {
   const dir = scratch(t);
   const data = join(dir, 'full.db');
@@ -58,6 +78,8 @@ const badFlags: readonly { title: string; args: string[]; env?: Record<string, s
   { title: 'VARLEDGER_PORT=abc', args: [], env: { VARLEDGER_PORT: 'abc' }, stderr: /port/i },
   { title: '--durability weird', args: ['--port', '0', '--durability', 'weird'], stderr: /weird|durability/ },
   { title: 'an unknown flag', args: ['--port', '0', '--frobnicate'], stderr: /frobnicate/ },
+  { title: '--watch-buffer-bytes 10', args: ['--port', '0', '--watch-buffer-bytes', '10'], stderr: /watch-buffer-bytes/ },
+  { title: 'VARLEDGER_WATCH_PROGRESS_MS=-1', args: ['--port', '0'], env: { VARLEDGER_WATCH_PROGRESS_MS: '-1' }, stderr: /watch-progress-ms/ },
 ];
 
 for (const c of badFlags) {
