@@ -18,7 +18,7 @@ import { Bench } from 'tinybench';
 import { connect, type Session, type VarledgerClient } from '../src/client/index.js';
 import type { BenchServer } from './server-fixture.js';
 import { quantile, round, since } from './stats.js';
-import type { LatencyFigure } from './unary-latency.js';
+import { latencyFigure, type LatencyFigure } from './latency-figure.js';
 
 export interface ConcurrencyFigure {
   readonly workers: number;
@@ -138,14 +138,7 @@ async function getLatency(cached: Session, uncached: Session): Promise<{ cachedG
   const bench = new Bench({ name: 'client get', time: TIME_MS, warmupTime: 300, iterations: 500, throws: true });
   bench.add('get (watch cache)', async () => void (await cached.get(name()))).add('get (no cache)', async () => void (await uncached.get(name())));
   await bench.run();
-  const figure = (taskName: string): LatencyFigure => {
-    const result = bench.getTask(taskName)?.result;
-    if (!result || (result.state !== 'completed' && result.state !== 'aborted-with-statistics')) {
-      throw new Error(`${taskName}: no statistics (${result?.state ?? 'missing'})`);
-    }
-    const l = result.latency;
-    return { samples: l.samplesCount, p50Us: us(l.p50), p99Us: us(l.p99), meanUs: us(l.mean), minUs: us(l.min), maxUs: us(l.max), rmePercent: round(l.rme, 2) };
-  };
+  const figure = (taskName: string): LatencyFigure => latencyFigure(bench.getTask(taskName), taskName);
   const stats = cached.stats();
   if (stats.misses > 0) throw new Error(`the watch cache missed ${stats.misses} times during the benchmark`);
   return { cachedGet: figure('get (watch cache)'), uncachedGet: figure('get (no cache)') };

@@ -16,13 +16,13 @@
  * Bench (BENCH_LATENCY_MS per task); the whole-history task gets its own
  * with a smaller minimum iteration count, as each call takes milliseconds.
  */
-import { Bench, type Task } from 'tinybench';
+import { Bench } from 'tinybench';
 import { LedgerRpc } from '../src/client/ledger-rpc.js';
 import { GetHistoryResponse } from '../src/gen/varledger/v1/ledger.js';
 import { ACTOR, floatValue, seedFloats } from './ledger-setup.js';
 import type { BenchServer } from './server-fixture.js';
 import { round, since } from './stats.js';
-import type { LatencyFigure } from './unary-latency.js';
+import { latencyFigure, type LatencyFigure } from './latency-figure.js';
 
 export interface HistoryLatencyResult {
   readonly newestPage: LatencyFigure;
@@ -65,24 +65,6 @@ const TASKS = {
   whole: `GetHistory all ${HISTORY_VERSIONS}`,
   get: 'GetVariable',
 } as const;
-
-function figure(task: Task | undefined, taskName: string): LatencyFigure {
-  const result = task?.result;
-  if (!result || (result.state !== 'completed' && result.state !== 'aborted-with-statistics')) {
-    throw new Error(`${taskName}: no statistics (${result?.state ?? 'missing'}${result?.state === 'errored' ? `: ${result.error.message}` : ''})`);
-  }
-  const l = result.latency;
-  const us = (ms: number) => round(ms * 1000);
-  return {
-    samples: l.samplesCount,
-    p50Us: us(l.p50),
-    p99Us: us(l.p99),
-    meanUs: us(l.mean),
-    minUs: us(l.min),
-    maxUs: us(l.max),
-    rmePercent: round(l.rme, 2),
-  };
-}
 
 /** Writes versions 1 … HISTORY_VERSIONS-1 of the (already registered) variable. */
 async function writeHistory(rpc: LedgerRpc): Promise<void> {
@@ -156,10 +138,10 @@ export async function runHistoryLatency(server: BenchServer): Promise<HistoryLat
     await whole.run();
 
     return {
-      newestPage: figure(pages.getTask(TASKS.newest), TASKS.newest),
-      deepPage: figure(pages.getTask(TASKS.deep), TASKS.deep),
-      wholeHistory: figure(whole.getTask(TASKS.whole), TASKS.whole),
-      getVariable: figure(pages.getTask(TASKS.get), TASKS.get),
+      newestPage: latencyFigure(pages.getTask(TASKS.newest), TASKS.newest),
+      deepPage: latencyFigure(pages.getTask(TASKS.deep), TASKS.deep),
+      wholeHistory: latencyFigure(whole.getTask(TASKS.whole), TASKS.whole),
+      getVariable: latencyFigure(pages.getTask(TASKS.get), TASKS.get),
       wholeHistoryResponseBytes,
       conditions: {
         versions: HISTORY_VERSIONS,

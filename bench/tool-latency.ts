@@ -31,7 +31,7 @@ import type { ToolModuleDefinition } from '../src/tools/tool-types.js';
 import { ACTOR } from './ledger-setup.js';
 import { BENCH_SERVER_OPTIONS, makeTempDir } from './server-fixture.js';
 import { median, round, since } from './stats.js';
-import type { LatencyFigure } from './unary-latency.js';
+import { latencyFigure, type LatencyFigure } from './latency-figure.js';
 
 export interface StreamFigure {
   readonly chunksPerCall: number;
@@ -257,23 +257,7 @@ export async function runToolLatency(): Promise<ToolLatencyResult> {
     await bench.run();
     worker.check();
 
-    const figure = (taskName: string): LatencyFigure => {
-      const result = bench.getTask(taskName)?.result;
-      if (!result || (result.state !== 'completed' && result.state !== 'aborted-with-statistics')) {
-        throw new Error(`${taskName}: no statistics (${result?.state ?? 'missing'}${result?.state === 'errored' ? `: ${result.error.message}` : ''})`);
-      }
-      const l = result.latency;
-      const us = (ms: number) => round(ms * 1000);
-      return {
-        samples: l.samplesCount,
-        p50Us: us(l.p50),
-        p99Us: us(l.p99),
-        meanUs: us(l.mean),
-        minUs: us(l.min),
-        maxUs: us(l.max),
-        rmePercent: round(l.rme, 2),
-      };
-    };
+    const figure = (taskName: string): LatencyFigure => latencyFigure(bench.getTask(taskName), taskName);
 
     const serverStream = await streamFigure(rpc, 'count');
     const workerStream = await streamFigure(rpc, 'w_count', worker);

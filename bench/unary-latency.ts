@@ -12,17 +12,8 @@ import { LedgerRpc } from '../src/client/ledger-rpc.js';
 import { VariableType } from '../src/gen/varledger/v1/ledger.js';
 import { ACTOR, floatValue, seedFloats } from './ledger-setup.js';
 import type { BenchServer } from './server-fixture.js';
-import { round } from './stats.js';
+import { latencyFigure, type LatencyFigure } from './latency-figure.js';
 
-export interface LatencyFigure {
-  readonly samples: number;
-  readonly p50Us: number;
-  readonly p99Us: number;
-  readonly meanUs: number;
-  readonly minUs: number;
-  readonly maxUs: number;
-  readonly rmePercent: number;
-}
 
 export interface UnaryLatencyResult {
   /** Health/Check: grpc-js round trip without varledger code (informational). */
@@ -120,23 +111,7 @@ export async function runUnaryLatency(server: BenchServer): Promise<UnaryLatency
       );
     await bench.run();
 
-    const figure = (taskName: string): LatencyFigure => {
-      const result = bench.getTask(taskName)?.result;
-      if (!result || (result.state !== 'completed' && result.state !== 'aborted-with-statistics')) {
-        throw new Error(`${taskName}: no statistics (${result?.state ?? 'missing'}${result?.state === 'errored' ? `: ${result.error.message}` : ''})`);
-      }
-      const l = result.latency;
-      const us = (ms: number) => round(ms * 1000);
-      return {
-        samples: l.samplesCount,
-        p50Us: us(l.p50),
-        p99Us: us(l.p99),
-        meanUs: us(l.mean),
-        minUs: us(l.min),
-        maxUs: us(l.max),
-        rmePercent: round(l.rme, 2),
-      };
-    };
+    const figure = (taskName: string): LatencyFigure => latencyFigure(bench.getTask(taskName), taskName);
     return {
       grpcFloor: figure('Health/Check (gRPC floor)'),
       getVariable: figure('GetVariable'),
