@@ -9,6 +9,7 @@ import { importCommand } from './import-command.js';
 import { replayCommand } from './replay-command.js';
 import { serveCommand } from './serve-command.js';
 import { stateCommand } from './state-command.js';
+import { tokenCommand } from './token-command.js';
 import { verifyCommand } from './verify-command.js';
 
 const program = new Command('varledger')
@@ -20,12 +21,13 @@ const program = new Command('varledger')
   .addCommand(replayCommand())
   .addCommand(verifyCommand())
   .addCommand(exportCommand())
-  .addCommand(importCommand());
+  .addCommand(importCommand())
+  .addCommand(tokenCommand());
 
 // Commander exits 1 on a usage error; 1 means "a check failed" here, so
 // usage errors throw instead and exit 2 below. (Subcommands added with
 // addCommand do not inherit the setting.)
-for (const command of [program, ...program.commands]) command.exitOverride();
+for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) command.exitOverride();
 
 // `varledger audit | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

@@ -30,6 +30,11 @@ interface ServeOptions {
   watchProgressMs: number;
   logLevel: string;
   tools?: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  authFile?: string;
+  insecure?: boolean;
 }
 
 export function serveCommand(): Command {
@@ -78,13 +83,24 @@ export function serveCommand(): Command {
         .env('VARLEDGER_TOOLS')
         .argParser(toolPaths),
     )
+    .addOption(new Option('--tls-cert <file>', 'serve TLS with this PEM certificate chain (with --tls-key)').env('VARLEDGER_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('VARLEDGER_TLS_KEY'))
+    .addOption(
+      new Option('--tls-client-ca <file>', 'require client certificates signed by this PEM CA (mTLS); the subject CN is the principal').env(
+        'VARLEDGER_TLS_CLIENT_CA',
+      ),
+    )
+    .addOption(new Option('--auth-file <file>', 'principals, token hashes and grants (JSON); reloaded on change and SIGHUP').env('VARLEDGER_AUTH_FILE'))
+    .addOption(new Option('--insecure', 'allow a non-loopback --host without auth and TLS').env('VARLEDGER_INSECURE'))
     .addOption(
       new Option('--log-level <level>', 'stderr log level')
         .env('VARLEDGER_LOG_LEVEL')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info'),
     )
-    .action(async (opts: ServeOptions) => {
+    .action(async (opts: ServeOptions, command: Command) => {
+      if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) command.error('error: --tls-cert and --tls-key go together');
+      if (opts.tlsClientCa !== undefined && opts.tlsCert === undefined) command.error('error: --tls-client-ca needs --tls-cert and --tls-key');
       const logger = pino({ level: opts.logLevel }, pino.destination(2));
       // Loaded here, not at the top: gRPC takes most of the start-up time of
       // the other (audit) commands, which never need it.
@@ -99,9 +115,18 @@ export function serveCommand(): Command {
         watchBufferBytes: opts.watchBufferBytes,
         watchProgressMs: opts.watchProgressMs,
         toolModules: opts.tools ?? [],
+        ...(opts.tlsCert !== undefined &&
+          opts.tlsKey !== undefined && {
+            tls: { certFile: opts.tlsCert, keyFile: opts.tlsKey, ...(opts.tlsClientCa !== undefined && { clientCaFile: opts.tlsClientCa }) },
+          }),
+        ...(opts.authFile !== undefined && { authFile: opts.authFile }),
+        insecure: opts.insecure === true,
         logger,
       });
-      logger.info({ host: opts.host, port: server.port, data: opts.data, durability: opts.durability }, 'listening');
+      logger.info(
+        { host: opts.host, port: server.port, data: opts.data, durability: opts.durability, tls: opts.tlsCert !== undefined, auth: server.authority.enabled },
+        'listening',
+      );
       // The one line on stdout: supervisors and tests wait for it.
       process.stdout.write(`GRPC_READY:${server.port}\n`);
 
@@ -115,5 +140,10 @@ export function serveCommand(): Command {
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
+      // Rotated certificates and edited grants take effect without a restart.
+      process.on('SIGHUP', () => {
+        logger.info({ signal: 'SIGHUP' }, 'reloading the auth file and TLS certificates');
+        void server.reloadSecurity().then(() => logger.info('reload done'));
+      });
     });
 }

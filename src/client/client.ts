@@ -5,14 +5,23 @@
  */
 import type { ChannelOptions } from '@grpc/grpc-js';
 import { Caller } from './caller.js';
+import type { TlsOptions } from './connection.js';
 import { LedgerRpc } from './ledger-rpc.js';
 import { spawnLocalServer, type LocalServer, type SpawnOptions } from './local-server.js';
 import { Session, type SessionOptions } from './session.js';
 import { sessionFromWire, type SessionInfo } from './variable.js';
 
 export interface ConnectOptions extends SessionOptions {
-  /** Recorded on every change this client makes; the server says `anonymous` otherwise. */
+  /**
+   * Recorded on every change this client makes; the server says `anonymous`
+   * otherwise. With auth on the server records the principal, and this as a
+   * label after it (`alice/optimizer`).
+   */
   readonly actor?: string;
+  /** Bearer token (`varledger token add`), sent on every call. */
+  readonly token?: string;
+  /** Connect over TLS: `ca` to trust (PEM), and `cert` + `key` for a server that requires client certificates. */
+  readonly tls?: TlsOptions;
   /** Deadline of each unary call, in ms; none by default. */
   readonly callTimeoutMs?: number;
   /** Start a local `varledger serve` child process and connect to it; `close()` stops it. */
@@ -122,7 +131,11 @@ export async function connect(addressOrOptions: string | ConnectOptions, maybeOp
   }
   const target = server?.address ?? address;
   if (!target) throw new TypeError('varledger connect: give an address or `spawn` options');
-  const rpc = new LedgerRpc(target, { ...CHANNEL_DEFAULTS, ...options.channelOptions });
+  const rpc = new LedgerRpc(
+    target,
+    { ...CHANNEL_DEFAULTS, ...options.channelOptions },
+    { ...(options.token !== undefined && { token: options.token }), ...(options.tls !== undefined && { tls: options.tls }) },
+  );
   const caller = new Caller(rpc, {
     ...(options.actor !== undefined && { actor: options.actor }),
     ...(options.callTimeoutMs !== undefined && { callTimeoutMs: options.callTimeoutMs }),

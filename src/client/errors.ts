@@ -5,7 +5,7 @@
  * `catch (e) { if (e instanceof VersionConflictError) … }` without status numbers.
  */
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { COMMIT_FAILURES_TRAILER } from '../server/status-table.js';
+import { COMMIT_FAILURES_TRAILER, RETRY_AFTER_TRAILER } from '../server/status-table.js';
 
 export class VarledgerError extends Error {
   /** The gRPC status code, e.g. `status.NOT_FOUND` (5). */
@@ -45,8 +45,18 @@ export class VersionConflictError extends VarledgerError {
 }
 /** OUT_OF_RANGE: a revision beyond the head of the log (or compacted away). */
 export class OutOfRangeError extends VarledgerError {}
-/** RESOURCE_EXHAUSTED: a message, metadata or batch over a limit. */
-export class ResourceExhaustedError extends VarledgerError {}
+/**
+ * RESOURCE_EXHAUSTED: a message, metadata or batch over a limit, or a
+ * principal over its rate, byte or session limit; then `retryAfterMs` says
+ * how long to wait (from the server's `varledger-retry-after-ms` trailer).
+ */
+export class ResourceExhaustedError extends VarledgerError {
+  retryAfterMs: number | undefined;
+}
+/** UNAUTHENTICATED: no token or client certificate, or one the server does not know. */
+export class UnauthenticatedError extends VarledgerError {}
+/** PERMISSION_DENIED: the principal's grants do not cover this session or operation. */
+export class PermissionDeniedError extends VarledgerError {}
 /** UNAVAILABLE: the server cannot be reached (not started, restarting, shut down). */
 export class UnavailableError extends VarledgerError {}
 
@@ -82,6 +92,8 @@ const CLASS_OF: Partial<Record<status, ErrorClass>> = {
   [status.OUT_OF_RANGE]: OutOfRangeError,
   [status.RESOURCE_EXHAUSTED]: ResourceExhaustedError,
   [status.UNAVAILABLE]: UnavailableError,
+  [status.UNAUTHENTICATED]: UnauthenticatedError,
+  [status.PERMISSION_DENIED]: PermissionDeniedError,
 };
 
 /** The typed error for a status and message (as the server words them). */
@@ -115,7 +127,12 @@ export function toVarledgerError(error: unknown): VarledgerError {
   }
   const failures = commitFailures(error);
   if (failures) return new CommitRejectedError(error.code, error.details, failures, { cause: error });
-  return errorFor(error.code, error.details, error);
+  const typed = errorFor(error.code, error.details, error);
+  if (typed instanceof ResourceExhaustedError) {
+    const retry = Number(error.metadata?.get(RETRY_AFTER_TRAILER)[0]);
+    if (Number.isFinite(retry) && retry > 0) typed.retryAfterMs = retry;
+  }
+  return typed;
 }
 
 interface WireFailure {

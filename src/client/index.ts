@@ -31,7 +31,10 @@ export {
   OutOfRangeError,
   ResourceExhaustedError,
   UnavailableError,
+  UnauthenticatedError,
+  PermissionDeniedError,
   CommitRejectedError,
   type OperationFailure,
 } from './errors.js';
 export { LedgerRpc, type CallOptions } from './ledger-rpc.js';
+export type { ConnectionOptions, TlsOptions } from './connection.js';

@@ -3,9 +3,10 @@
  * the generated service definition. Requests are partial messages: omitted
  * fields take their proto defaults.
  */
-import { Client, credentials, Metadata, type ChannelOptions, type ClientReadableStream } from '@grpc/grpc-js';
+import { Client, Metadata, type ChannelOptions, type ClientReadableStream } from '@grpc/grpc-js';
 import * as gen from '../gen/varledger/v1/ledger.js';
 import { ACTOR_HEADER } from '../server/call-context.js';
+import { addToken, channelCredentials, type ConnectionOptions } from './connection.js';
 
 type Definition = typeof gen.LedgerService;
 export type UnaryMethod = { [K in keyof Definition]: Definition[K]['responseStream'] extends false ? K : never }[keyof Definition];
@@ -40,9 +41,19 @@ export interface CallOptions {
 
 export class LedgerRpc {
   readonly grpc: Client;
+  private readonly token: string | undefined;
 
-  constructor(address: string, channelOptions: ChannelOptions = {}) {
-    this.grpc = new Client(address, credentials.createInsecure(), channelOptions);
+  /** `connection`: a bearer token for every call, and TLS (see ConnectionOptions). */
+  constructor(address: string, channelOptions: ChannelOptions = {}, connection: ConnectionOptions = {}) {
+    this.grpc = new Client(address, channelCredentials(connection.tls), channelOptions);
+    this.token = connection.token;
+  }
+
+  /** Headers of one call: the token, and the actor if given. */
+  metadata(options: CallOptions = {}): Metadata {
+    const metadata = addToken(new Metadata(), this.token);
+    if (options.actor) metadata.set(ACTOR_HEADER, options.actor);
+    return metadata;
   }
 
   call<K extends UnaryMethod>(method: K, request: gen.DeepPartial<RequestOf<K>>, options: CallOptions = {}): Promise<ResponseOf<K>> {
@@ -52,8 +63,7 @@ export class LedgerRpc {
       responseDeserialize: (value: Buffer) => ResponseOf<K>;
     };
     const message = REQUEST_TYPES[method].fromPartial(request);
-    const metadata = new Metadata();
-    if (options.actor) metadata.set(ACTOR_HEADER, options.actor);
+    const metadata = this.metadata(options);
     return new Promise((resolve, reject) => {
       this.grpc.makeUnaryRequest(
         definition.path,
@@ -70,8 +80,7 @@ export class LedgerRpc {
   /** Opens a WatchVariables stream; cancel it with `stream.cancel()`. */
   watch(request: gen.DeepPartial<gen.WatchVariablesRequest>, options: CallOptions = {}): ClientReadableStream<gen.WatchResponse> {
     const definition = gen.LedgerService.watchVariables;
-    const metadata = new Metadata();
-    if (options.actor) metadata.set(ACTOR_HEADER, options.actor);
+    const metadata = this.metadata(options);
     return this.grpc.makeServerStreamRequest(
       definition.path,
       definition.requestSerialize,

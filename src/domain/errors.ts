@@ -24,7 +24,13 @@ export type ErrorCode =
   /** The caller cancelled a tool call. */
   | 'cancelled'
   /** Whoever hosts a tool (a worker) went away during the call. */
-  | 'unavailable';
+  | 'unavailable'
+  /** No credentials, or credentials nobody issued. */
+  | 'unauthenticated'
+  /** A known principal asked for more than its grants allow. */
+  | 'permission_denied'
+  /** A principal went over a rate, byte or session limit; see LimitExceededError. */
+  | 'limit_exceeded';
 
 export class DomainError extends Error {
   constructor(
@@ -73,5 +79,16 @@ export class ToolFailedError extends DomainError {
   ) {
     super('tool_failed', message);
     this.name = 'ToolFailedError';
+  }
+}
+
+/** Over a per-principal limit: nothing was done; `retryAfterMs` says when to try again (0: when something is freed). */
+export class LimitExceededError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super('limit_exceeded', message);
+    this.name = 'LimitExceededError';
   }
 }

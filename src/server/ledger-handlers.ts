@@ -16,8 +16,8 @@ import {
   type SessionId,
 } from '../domain/index.js';
 import type { LedgerServer, LedgerService as LedgerDefinition, Operation as WireOperation } from '../gen/varledger/v1/ledger.js';
-import type { LedgerService } from '../service/ledger-service.js';
-import { actorOf } from './call-context.js';
+import type { LedgerService, SessionView } from '../service/ledger-service.js';
+import { actorOf, callerMay } from './call-context.js';
 import { checkUtf8 } from './service-definition.js';
 import { statusName, toGrpcError } from './status-table.js';
 import {
@@ -117,10 +117,18 @@ export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHan
     getSession: unary((req) => sessionToWire(service.getSession(parseSessionId(req.sessionId)))),
     heartbeat: unary((req) => sessionToWire(service.heartbeat(parseSessionId(req.sessionId)))),
     closeSession: unary((req, call) => sessionToWire(service.closeSession(parseSessionId(req.sessionId), actorOf(call.metadata)))),
-    listSessions: unary((req) => {
+    listSessions: unary((req, call) => {
       const pageSize = req.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(req.pageSize, MAX_PAGE_SIZE);
-      const page = service.listSessions(pageSize, req.pageToken);
-      return { sessions: page.sessions.map(sessionToWire), nextPageToken: page.nextPageToken };
+      // Only the sessions the caller may read; pages fill up past the hidden ones.
+      const sessions: SessionView[] = [];
+      let pageToken = req.pageToken;
+      do {
+        const page = service.listSessions(pageSize - sessions.length, pageToken);
+        for (const view of page.sessions) if (callerMay(call.metadata, 'read', view.session.id)) sessions.push(view);
+        pageToken = page.nextPageToken;
+      } while (pageToken !== '' && sessions.length < pageSize);
+      const last = sessions[sessions.length - 1];
+      return { sessions: sessions.map(sessionToWire), nextPageToken: pageToken !== '' && last ? last.session.id : '' };
     }),
 
     registerVariable: unary((req, call) =>

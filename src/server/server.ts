@@ -13,6 +13,7 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { randomSessionId, randomSuffix, systemClock, type Clock } from '../service/clock.js';
 import { LedgerService } from '../service/ledger-service.js';
 import type { Durability } from '../store/event-store.js';
+import type { SessionId } from '../domain/index.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { ledgerHandlers } from './ledger-handlers.js';
 import { WatchHub } from '../watch/watch-hub.js';
@@ -25,6 +26,12 @@ import { LedgerToolHub } from '../tools/tool-hub.js';
 import type { ToolModuleDefinition } from '../tools/tool-types.js';
 import { toolHandlers } from './tool-handlers.js';
 import { serveToolsHandler } from './tool-serve-handler.js';
+import { Authority } from '../auth/authority.js';
+import { exposureProblem } from '../auth/exposure.js';
+import { PrincipalLimiter } from '../auth/limits.js';
+import { authInterceptor } from './auth-interceptor.js';
+import { withRequestSizes } from './request-size.js';
+import { ReloadableTlsCredentials, type TlsFiles } from './tls.js';
 
 export interface ServerOptions {
   readonly host: string;
@@ -54,6 +61,14 @@ export interface ServerOptions {
   readonly toolModules?: readonly string[];
   /** Deadline of tool calls that bring none. */
   readonly toolDeadlineMs?: number;
+  /** Serve TLS from these PEM files; with `clientCaFile`, require client certificates (mTLS). */
+  readonly tls?: TlsFiles;
+  /** Principals, token hashes, grants and limits (src/auth/auth-file.ts). */
+  readonly authFile?: string;
+  /** Listen on a non-loopback address without auth and TLS. */
+  readonly insecure?: boolean;
+  /** Clock of the per-principal limits (ms); tests inject one. */
+  readonly limitsClock?: () => number;
 }
 
 export interface RunningServer {
@@ -62,6 +77,10 @@ export interface RunningServer {
   readonly watchHub: WatchHub;
   /** Server-side and worker-hosted tools, shared by both APIs. */
   readonly toolHub: LedgerToolHub;
+  /** Who is who and who may do what: the same answers for any protocol (an HTTP layer too). */
+  readonly authority: Authority;
+  /** Reads the auth file and TLS files again (SIGHUP); a file that does not load is logged and the old one kept. */
+  reloadSecurity(): Promise<void>;
   /** Stops accepting calls, lets in-flight ones finish, closes the database. */
   shutdown(): Promise<void>;
 }
@@ -91,8 +110,20 @@ function reflectionService(): ReflectionService {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { logger } = options;
-  // Loaded before the database opens: a bad module fails start-up with nothing to undo.
+  const authOn = options.authFile !== undefined || options.tls?.clientCaFile !== undefined;
+  const exposure = exposureProblem(options.host, { auth: authOn, tls: options.tls !== undefined, insecure: options.insecure === true });
+  if (exposure) throw new Error(exposure);
+  // Loaded before the database opens: a bad module, auth file or certificate fails start-up with nothing to undo.
   const loadedTools = [...(options.tools ?? []), ...(await loadToolModules(options.toolModules ?? []))];
+  const tls = options.tls ? await ReloadableTlsCredentials.load(options.tls) : undefined;
+  const authority = await Authority.open({
+    ...(options.authFile !== undefined && { authFile: options.authFile }),
+    clientCertificates: options.tls?.clientCaFile !== undefined,
+    onReload: (outcome) =>
+      outcome.ok
+        ? logger.info({ principals: outcome.principals }, 'auth file reloaded')
+        : logger.error({ err: outcome.error }, 'auth file not reloaded; the previous one stays in force'),
+  });
   const store = new SqliteEventStore(options.dataPath, { durability: options.durability });
   const started = performance.now();
   const service = new LedgerService({
@@ -105,9 +136,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   logger.info({ head: service.head, ms: Math.round(performance.now() - started) }, 'projection folded from the log');
 
+  const limiter = new PrincipalLimiter(options.limitsClock ?? Date.now);
+  if (authority.enabled) {
+    // Session counts follow the log: whoever's call created a session, by any RPC, owns it until it ends.
+    service.onCommit(({ events }) => {
+      for (const event of events) {
+        if (event.kind === 'session_created') limiter.sessionCreated(principalOfActor(event.actor), event.sessionId);
+        else if (event.kind === 'session_closed' || event.kind === 'session_expired') limiter.sessionEnded(event.sessionId);
+      }
+    });
+  }
   const server = new Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': -1,
+    interceptors: [
+      authInterceptor({ authority, limiter, logger, sessionExists: (id) => id !== '' && service.peekSession(id as SessionId) !== undefined }),
+    ],
   });
   const watchHub = new WatchHub({
     store,
@@ -131,7 +175,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw error;
   }
   if (loadedTools.length > 0) logger.info({ tools: loadedTools.map((t) => t.name) }, 'server-side tools loaded');
-  server.addService(LedgerServiceDefinition, {
+  server.addService(withRequestSizes(LedgerServiceDefinition), {
     ...ledgerHandlers(service, logger),
     watchVariables: watchHandler(service, watchHub, logger),
     ...toolHandlers(toolHub, logger),
@@ -152,11 +196,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
+      server.bindAsync(`${options.host}:${options.port}`, tls ?? ServerCredentials.createInsecure(), (error, bound) =>
         error ? reject(error) : resolve(bound),
       );
     });
   } catch (error) {
+    authority.close();
     service.close();
     throw error;
   }
@@ -197,6 +242,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // Worker streams never end on their own either; running calls fail UNAVAILABLE.
       toolHub.close('server shutting down');
       for (const name of ['', LEDGER_SERVICE_NAME, BRIDGE_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
+      authority.close();
       server.tryShutdown(() => {
         service.close();
         logger.info('stopped');
@@ -205,5 +251,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     return stopping;
   };
-  return { port, service, watchHub, toolHub, shutdown };
+  const reloadSecurity = async () => {
+    await authority.reload();
+    if (!tls) return;
+    try {
+      await tls.reload();
+      logger.info('TLS certificates reloaded');
+    } catch (error) {
+      logger.error({ err: error }, 'TLS certificates not reloaded; the previous ones stay in use');
+    }
+  };
+  return { port, service, watchHub, toolHub, authority, reloadSecurity, shutdown };
 }
+
+/** With auth on, an actor is `principal` or `principal/label`. */
+const principalOfActor = (actor: string): string => actor.split('/', 1)[0] ?? actor;

@@ -5,7 +5,7 @@
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { CommitRejectedError, DomainError, ToolFailedError, type ErrorCode } from '../domain/index.js';
+import { CommitRejectedError, DomainError, LimitExceededError, ToolFailedError, type ErrorCode } from '../domain/index.js';
 
 export const STATUS_OF: Readonly<Record<ErrorCode, status>> = {
   invalid_request: status.INVALID_ARGUMENT,
@@ -22,6 +22,9 @@ export const STATUS_OF: Readonly<Record<ErrorCode, status>> = {
   deadline_exceeded: status.DEADLINE_EXCEEDED,
   cancelled: status.CANCELLED,
   unavailable: status.UNAVAILABLE,
+  unauthenticated: status.UNAUTHENTICATED,
+  permission_denied: status.PERMISSION_DENIED,
+  limit_exceeded: status.RESOURCE_EXHAUSTED,
 };
 
 /** The status name a client sees, e.g. "INVALID_ARGUMENT", for per-operation results. */
@@ -32,6 +35,9 @@ export const COMMIT_FAILURES_TRAILER = 'varledger-operation-errors-bin';
 
 /** Trailer carrying a failed tool's error as JSON: {type, message}. */
 export const TOOL_ERROR_TRAILER = 'varledger-tool-error-bin';
+
+/** Trailer of a call refused over a limit: milliseconds to wait before retrying (absent: until something is freed). */
+export const RETRY_AFTER_TRAILER = 'varledger-retry-after-ms';
 
 /**
  * Trailers are HTTP/2 headers, and a client refuses headers over its limit
@@ -78,6 +84,11 @@ export function toGrpcError(error: unknown, logger: Logger): GrpcError {
       const metadata = new Metadata();
       const detail = { type: error.errorType.slice(0, MAX_DETAIL_LENGTH), message: details };
       metadata.set(TOOL_ERROR_TRAILER, Buffer.from(JSON.stringify(detail)));
+      result.metadata = metadata;
+    }
+    if (error instanceof LimitExceededError && error.retryAfterMs > 0) {
+      const metadata = new Metadata();
+      metadata.set(RETRY_AFTER_TRAILER, String(error.retryAfterMs));
       result.metadata = metadata;
     }
     return result;

@@ -10,9 +10,9 @@ import type { LedgerService } from '../service/ledger-service.js';
 import { checkParameterSpecs, checkToolName } from './tool-parameters.js';
 import type { RegisteredTool, ToolInvocation, ToolRunner } from './tool-registry.js';
 import { toolSessionContext } from './tool-session.js';
-import type { ToolCallContext, ToolChunk, ToolModuleDefinition } from './tool-types.js';
+import { SERVER_HOST, type ToolCallContext, type ToolChunk, type ToolModuleDefinition } from './tool-types.js';
 
-export const SERVER_HOST = 'server';
+export { SERVER_HOST };
 
 /** A handler's throw as the caller sees it: its message, typed by its name (or domain code). */
 export function asToolFailure(error: unknown): DomainError {

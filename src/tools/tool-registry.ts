@@ -3,7 +3,7 @@
  * session; a session's own tool shadows a global one of the same name.
  */
 import { DomainError } from '../domain/index.js';
-import type { ToolChunk, ToolSpec } from './tool-types.js';
+import { SERVER_HOST, type ToolChunk, type ToolSpec } from './tool-types.js';
 
 /** One call as a runner receives it: parameters validated, defaults applied. */
 export interface ToolInvocation {
@@ -36,8 +36,20 @@ const keyOf = (sessionId: string | undefined, name: string) => `${sessionId ?? '
 export class ToolRegistry {
   private readonly tools = new Map<string, RegisteredTool>();
 
-  /** Adds a tool; returns its removal. ALREADY_EXISTS if the name is taken in that scope. */
+  /**
+   * Adds a tool; returns its removal. ALREADY_EXISTS if the name is taken in
+   * that scope, or if a worker offers the name of a server-side tool: a
+   * session tool shadows a global one, and letting a worker shadow the
+   * server's would send that session's calls — parameters, actor and all —
+   * to whoever declared it.
+   */
   add(tool: RegisteredTool): () => void {
+    if (tool.spec.host !== SERVER_HOST) {
+      const server = this.tools.get(keyOf(undefined, tool.spec.name));
+      if (server?.spec.host === SERVER_HOST) {
+        throw new DomainError('already_exists', `Tool ${tool.spec.name} is a server-side tool; a worker cannot offer a tool of that name`);
+      }
+    }
     const key = keyOf(tool.spec.sessionId, tool.spec.name);
     const existing = this.tools.get(key);
     if (existing) {

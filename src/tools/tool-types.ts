@@ -17,6 +17,9 @@ export interface ToolParameter {
   readonly default?: unknown;
 }
 
+/** The `host` of tools loaded from modules, run in the server process. */
+export const SERVER_HOST = 'server';
+
 /** What callers see of a tool. */
 export interface ToolSpec {
   readonly name: string;

@@ -2,11 +2,10 @@
  * Helpers for tool tests: a streaming-tool reader and a scripted worker that
  * speaks ServeTools over real gRPC, all promise-based (no timers).
  */
-import { Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import type { ExecutionContext } from 'ava';
 import * as gen from '../../src/gen/varledger/v1/ledger.js';
 import type { LedgerRpc } from '../../src/client/ledger-rpc.js';
-import { ACTOR_HEADER } from '../../src/server/call-context.js';
 import type { StoredEvent } from '../../src/domain/index.js';
 import type { TestLedger } from '../helpers/harness.js';
 
@@ -25,8 +24,7 @@ export function executeStreaming(
   options: { actor?: string; deadline?: Date } = {},
 ): { chunks: Promise<gen.ToolChunk[]>; cancel: () => void; first: Promise<gen.ToolChunk> } {
   const definition = gen.LedgerService.executeStreamingTool;
-  const metadata = new Metadata();
-  if (options.actor) metadata.set(ACTOR_HEADER, options.actor);
+  const metadata = rpc.metadata(options.actor === undefined ? {} : { actor: options.actor });
   const stream = rpc.grpc.makeServerStreamRequest(
     definition.path,
     definition.requestSerialize,
@@ -71,7 +69,7 @@ export class TestWorker {
     private readonly onInvocation: (worker: TestWorker, invocation: Invocation) => void = () => undefined,
   ) {
     const d = gen.LedgerService.serveTools;
-    this.stream = rpc.grpc.makeBidiStreamRequest(d.path, d.requestSerialize, d.responseDeserialize, new Metadata(), {});
+    this.stream = rpc.grpc.makeBidiStreamRequest(d.path, d.requestSerialize, d.responseDeserialize, rpc.metadata(), {});
     this.stream.on('data', (message: gen.ServeToolsResponse) => {
       const msg = message.msg;
       if (msg?.$case === 'declared') this.declaredWaiters.shift()?.(msg.declared);

@@ -45,8 +45,19 @@ const REQUEST_TYPES: { [K in keyof Definition]: gen.MessageFns<RequestOf<K>> } =
 export class BridgeRpc {
   readonly grpc: Client;
 
-  constructor(address: string) {
+  /** `token`: sent as `authorization: Bearer <token>` on every call. */
+  constructor(
+    address: string,
+    private readonly token?: string,
+  ) {
     this.grpc = new Client(address, credentials.createInsecure(), {});
+  }
+
+  private metadata(actor?: string): Metadata {
+    const metadata = new Metadata();
+    if (actor) metadata.set('x-varledger-actor', actor);
+    if (this.token) metadata.set('authorization', `Bearer ${this.token}`);
+    return metadata;
   }
 
   call<K extends UnaryMethod>(method: K, request: gen.DeepPartial<RequestOf<K>>, actor?: string): Promise<ResponseOf<K>> {
@@ -55,8 +66,7 @@ export class BridgeRpc {
       requestSerialize: (value: RequestOf<K>) => Buffer;
       responseDeserialize: (value: Buffer) => ResponseOf<K>;
     };
-    const metadata = new Metadata();
-    if (actor) metadata.set('x-varledger-actor', actor);
+    const metadata = this.metadata(actor);
     return new Promise((resolve, reject) => {
       this.grpc.makeUnaryRequest(
         d.path,
@@ -79,7 +89,7 @@ export class BridgeRpc {
       requestSerialize: (value: RequestOf<K>) => Buffer;
       responseDeserialize: (value: Buffer) => ResponseOf<K>;
     };
-    return this.grpc.makeServerStreamRequest(d.path, d.requestSerialize, d.responseDeserialize, REQUEST_TYPES[method].fromPartial(request), new Metadata(), {});
+    return this.grpc.makeServerStreamRequest(d.path, d.requestSerialize, d.responseDeserialize, REQUEST_TYPES[method].fromPartial(request), this.metadata(), {});
   }
 
   close(): void {

@@ -1,0 +1,172 @@
+/**
+ * The one place that decides who a call is and whether it may go on, for
+ * every service on the port: varledger.v1.Ledger, the Snakepit bridge, the
+ * tool RPCs, reflection and health alike. A grpc-js server interceptor sees
+ * every call before its handler — the headers, the client certificate, and
+ * each decoded request message — so no handler can forget a check, and a
+ * refused call never reaches one: nothing is written.
+ *
+ * Per call: at the headers, the principal (client certificate CN or bearer
+ * token; UNAUTHENTICATED without one), the actor to record, and the call
+ * rate; at the request message, the session access the method needs
+ * (method-access.ts; PERMISSION_DENIED), the byte and session limits
+ * (RESOURCE_EXHAUSTED with a retry hint). With auth off only the actor is
+ * worked out, exactly as before auth existed.
+ */
+import { Metadata, ServerInterceptingCall, type ServerInterceptingCallInterface, type ServerInterceptor } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { mayAccess, type Access, type Principal } from '../auth/access.js';
+import type { Authority } from '../auth/authority.js';
+import type { LimitBreach, PrincipalLimiter } from '../auth/limits.js';
+import { DomainError, LimitExceededError } from '../domain/index.js';
+import { attachIdentity, identify, type CallIdentity } from './call-context.js';
+import { ruleOf, type MethodRule } from './method-access.js';
+import { requestBytes } from './request-size.js';
+import { toGrpcError } from './status-table.js';
+import { AUTHORIZATION_HEADER } from '../auth/tokens.js';
+
+export interface AuthInterceptorOptions {
+  readonly authority: Authority;
+  readonly limiter: PrincipalLimiter;
+  /** Does the session exist (in any state)? A call on a new one counts against the session limit. */
+  readonly sessionExists: (sessionId: string) => boolean;
+  readonly logger: Logger;
+}
+
+/** The session a request names ('' when none). Every session-bound request has a string `sessionId`. */
+function sessionOf(message: unknown): string {
+  const id = (message as { sessionId?: unknown } | null)?.sessionId;
+  return typeof id === 'string' ? id : '';
+}
+
+/** The session of a ServeTools message that declares tools, or undefined for other messages. */
+function declaredSession(message: unknown): string | undefined {
+  const msg = (message as { msg?: { $case?: string; declare?: { sessionId?: unknown } } } | null)?.msg;
+  if (msg?.$case !== 'declare') return undefined;
+  return typeof msg.declare?.sessionId === 'string' ? msg.declare.sessionId : '';
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 0);
+
+function limitError(breach: LimitBreach): LimitExceededError {
+  const hint = breach.retryAfterMs > 0 ? `; retry in ${seconds(breach.retryAfterMs)} s` : '';
+  return new LimitExceededError(`Limit exceeded: ${breach.message}${hint}`, breach.retryAfterMs);
+}
+
+function denied(principal: Principal, access: Access, sessionId: string, what: string): DomainError {
+  const target = sessionId === '' ? 'every session' : `session ${sessionId}`;
+  return new DomainError('permission_denied', `Permission denied: ${principal.name} may not ${what} (${access} access on ${target} needed)`);
+}
+
+export function authInterceptor(options: AuthInterceptorOptions): ServerInterceptor {
+  const { authority, limiter, logger } = options;
+
+  /** Checks a request message against the method's rule; throws the refusal. */
+  const checkMessage = (rule: MethodRule, principal: Principal, message: unknown): void => {
+    switch (rule.kind) {
+      case 'open':
+      case 'principal':
+        return;
+      case 'session': {
+        const sessionId = sessionOf(message);
+        if (!(rule.emptyIsGlobal && sessionId === '') && !mayAccess(principal, rule.access, sessionId)) {
+          throw denied(principal, rule.access, sessionId, `${rule.access} ${sessionId === '' ? 'without naming a session' : 'here'}`);
+        }
+        if (rule.access !== 'read') {
+          const breach = limiter.takeBytes(principal.name, principal.limits, requestBytes(message));
+          if (breach) throw limitError(breach);
+        }
+        if (rule.creates && !options.sessionExists(sessionId)) {
+          const breach = limiter.checkNewSession(principal.name, principal.limits);
+          if (breach) throw limitError(breach);
+        }
+        return;
+      }
+      case 'serve-tools': {
+        const sessionId = declaredSession(message);
+        if (sessionId === undefined) return;
+        // Global tools answer calls in every session: only an admin may offer them.
+        const access: Access = sessionId === '' ? 'admin' : 'write';
+        if (!mayAccess(principal, access, sessionId)) throw denied(principal, access, sessionId, 'serve tools there');
+        return;
+      }
+      default: {
+        const exhaustive: never = rule;
+        throw new Error(`unhandled rule ${JSON.stringify(exhaustive)}`);
+      }
+    }
+  };
+
+  return (method, call) => {
+    const rule = ruleOf(method.path);
+    if (rule.kind === 'open') return new ServerInterceptingCall(call);
+    let identity: CallIdentity | undefined;
+    let refused = false;
+
+    const refuse = (error: unknown, sessionId?: string) => {
+      refused = true;
+      const grpcError = toGrpcError(error, logger);
+      if (error instanceof DomainError) {
+        logger.warn(
+          { principal: identity?.principal?.name ?? null, method: method.path, session: sessionId ?? null, peer: call.getPeer(), code: error.code, reason: error.message },
+          'call refused',
+        );
+      }
+      call.sendStatus({ code: grpcError.code, details: grpcError.details, metadata: grpcError.metadata ?? new Metadata() });
+    };
+
+    return new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            try {
+              identity = identifyCall(metadata, call);
+              const principal = identity.principal;
+              if (principal) {
+                const breach = limiter.takeRequest(principal.name, principal.limits);
+                if (breach) throw limitError(breach);
+              }
+            } catch (error) {
+              refuse(error);
+              return;
+            }
+            attachIdentity(metadata, identity);
+            pass(metadata);
+          },
+          onReceiveMessage: (message, pass) => {
+            if (refused) return;
+            const principal = identity?.principal;
+            if (principal) {
+              try {
+                checkMessage(rule, principal, message);
+              } catch (error) {
+                refuse(error, rule.kind === 'serve-tools' ? declaredSession(message) : sessionOf(message));
+                return;
+              }
+            }
+            pass(message);
+          },
+          onReceiveHalfClose: (pass) => {
+            if (!refused) pass();
+          },
+        }),
+    });
+  };
+
+  function identifyCall(metadata: Metadata, call: ServerInterceptingCallInterface): CallIdentity {
+    if (!authority.enabled) return identify(metadata, undefined);
+    const certificate = call.getAuthContext().sslPeerCertificate;
+    const principal = authority.authenticate({
+      authorization: metadata.get(AUTHORIZATION_HEADER),
+      certificateSubject: certificate ? subjectCommonName(certificate.subject) : undefined,
+    });
+    return identify(metadata, principal);
+  }
+}
+
+/** A certificate's subject CN; node gives a string, or an array when the subject repeats it (refused: which one would it be?). */
+function subjectCommonName(subject: { CN?: string | string[] } | undefined): string {
+  const cn = subject?.CN;
+  if (typeof cn === 'string') return cn;
+  throw new DomainError('unauthenticated', 'Unauthenticated: the client certificate has no single subject CN');
+}
