@@ -8,6 +8,7 @@ import { historyCommand } from './history-command.js';
 import { importCommand } from './import-command.js';
 import { replayCommand } from './replay-command.js';
 import { serveCommand } from './serve-command.js';
+import { sessionsCommand } from './sessions-command.js';
 import { stateCommand } from './state-command.js';
 import { tokenCommand } from './token-command.js';
 import { verifyCommand } from './verify-command.js';
@@ -22,6 +23,7 @@ const program = new Command('varledger')
   .addCommand(verifyCommand())
   .addCommand(exportCommand())
   .addCommand(importCommand())
+  .addCommand(sessionsCommand())
   .addCommand(tokenCommand());
 
 // Commander exits 1 on a usage error; 1 means "a check failed" here, so

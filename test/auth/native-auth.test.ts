@@ -5,6 +5,7 @@
  */
 import { status } from '@grpc/grpc-js';
 import test from 'ava';
+import { pino } from 'pino';
 import { LedgerRpc } from '../../src/client/ledger-rpc.js';
 import { VariableType } from '../../src/gen/varledger/v1/ledger.js';
 import { expectStatus, floatValue } from '../helpers/grpc-expect.js';
@@ -115,4 +116,17 @@ test('a watch needs read access on its session; a permitted watcher gets the cha
   await ledger.as('alice').call('setVariable', { sessionId: 'team-a-1', identifier: 'x', value: floatValue(5) }, { actor: 'tuner' });
   const change = (await messages.next()).value.events[0];
   t.is(change.actor, 'alice/tuner');
+});
+
+test('refused calls are logged with principal, method and session', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const ledger = await startAuthLedger(t, { logger });
+  await expectStatus(t, ledger.as('carol').call('getSession', { sessionId: 'team-a-9' }), status.PERMISSION_DENIED);
+  await expectStatus(t, ledger.rpc.call('getSession', { sessionId: 'team-a-9' }), status.UNAUTHENTICATED);
+  const refusals = lines.filter((l) => l['msg'] === 'call refused').map(({ principal, method, session, code }) => ({ principal, method, session, code }));
+  t.deepEqual(refusals, [
+    { principal: 'carol', method: '/varledger.v1.Ledger/GetSession', session: 'team-a-9', code: 'permission_denied' },
+    { principal: null, method: '/varledger.v1.Ledger/GetSession', session: null, code: 'unauthenticated' },
+  ]);
 });

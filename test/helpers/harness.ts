@@ -37,7 +37,7 @@ export interface TestLedger {
   stop(options?: { remove?: boolean }): Promise<void>;
 }
 
-export type TestServerOptions = Partial<Omit<ServerOptions, 'logger'>> & { dataPath?: string };
+export type TestServerOptions = Partial<ServerOptions> & { dataPath?: string };
 
 /** Starts a server with a fresh temp database (or `dataPath`) and connects a client. */
 export async function startLedger(options: TestServerOptions = {}): Promise<TestLedger> {
@@ -55,7 +55,7 @@ export async function startLedger(options: TestServerOptions = {}): Promise<Test
     expirySweepMs: 0,
     ...options,
     dataPath,
-    logger: pino({ level: process.env.VARLEDGER_TEST_LOG ?? 'silent' }, pino.destination(2)),
+    logger: options.logger ?? pino({ level: process.env.VARLEDGER_TEST_LOG ?? 'silent' }, pino.destination(2)),
   });
   const address = `127.0.0.1:${server.port}`;
   const rpc = new LedgerRpc(address);
