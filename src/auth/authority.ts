@@ -14,6 +14,7 @@ import { AuthFileError, DEFAULT_LIMITS, parseAuthFile, principalNameProblem, typ
 import { bearerToken, hashToken } from './tokens.js';
 
 export { mayAccess, isAdmin, type Access, type Principal };
+export { actorFor } from './actor.js';
 
 export interface AuthorityOptions {
   /** JSON auth file; absent: no tokens. */

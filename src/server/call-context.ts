@@ -5,12 +5,11 @@
  */
 import type { Metadata } from '@grpc/grpc-js';
 import { mayAccess, type Access, type Principal } from '../auth/access.js';
-import { RESERVED_NAME } from '../auth/auth-file.js';
+import { actorFor } from '../auth/actor.js';
 import { DomainError } from '../domain/index.js';
 
 /** Request header naming who makes a change; with auth on, a label after the principal. */
 export const ACTOR_HEADER = 'x-varledger-actor';
-const DEFAULT_ACTOR = 'anonymous';
 const MAX_ACTOR_LENGTH = 256;
 
 /** Who makes a call, as the interceptor established it. */
@@ -34,22 +33,9 @@ function declaredActor(metadata: Metadata): string | undefined {
   return actor;
 }
 
-/**
- * The identity of a call from its headers and principal. With a principal
- * the actor is the principal, and a declared actor only labels it
- * (`alice/optimizer`). Without auth the declared actor is recorded as given —
- * except the server's own name, which would forge its expiry events.
- */
+/** The identity of a call from its headers and principal (see actorFor). */
 export function identify(metadata: Metadata, principal: Principal | undefined): CallIdentity {
-  const declared = declaredActor(metadata);
-  if (principal) {
-    const actor = declared === undefined || declared === principal.name ? principal.name : `${principal.name}/${declared}`;
-    return { principal, actor };
-  }
-  if (declared === RESERVED_NAME) {
-    throw new DomainError('invalid_request', `${ACTOR_HEADER} may not be "${RESERVED_NAME}": the server records its own events under that name`);
-  }
-  return { principal: undefined, actor: declared ?? DEFAULT_ACTOR };
+  return { principal, actor: actorFor(principal, declaredActor(metadata)) };
 }
 
 /** Called by the interceptor once per call. */

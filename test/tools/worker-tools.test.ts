@@ -98,14 +98,17 @@ test('a worker ending its stream cleanly also fails open calls and removes its t
 });
 
 test('session-scoped tools are visible to their session only; names clash per scope', async (t) => {
-  const ledger = await ledgerFor(t, { tools: [{ name: 'square', handler: () => 'server' }] });
+  const ledger = await ledgerFor(t);
   await createSession(ledger, 's1');
   await createSession(ledger, 's2');
+  // A session's tool shadows a global worker tool (never a server-side one: tested in test/auth).
+  const global = openWorker(t, ledger.rpc, (w, inv) => w.result(inv.callId, 'global'));
+  await global.declare({ workerId: 'g', tools: [{ ...square, parameters: [] }] });
   const worker = openWorker(t, ledger.rpc, (w, inv) => w.result(inv.callId, 'worker'));
   await worker.declare({ sessionId: 's1', tools: [{ ...square, parameters: [] }] });
   const call = (sessionId: string) => ledger.rpc.call('executeTool', { sessionId, toolName: 'square' });
   t.is((await call('s1')).resultJson, '"worker"');
-  t.is((await call('s2')).resultJson, '"server"');
+  t.is((await call('s2')).resultJson, '"global"');
   t.deepEqual((await ledger.rpc.call('listTools', { sessionId: 's1' })).tools.map((s) => [s.host, s.sessionId]), [['worker:w1', 's1']]);
   // A second worker declaring the same name in the same scope is refused.
   const rival = openWorker(t, ledger.rpc);
