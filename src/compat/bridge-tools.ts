@@ -30,7 +30,7 @@ import type {
 } from '../gen/snakepit/bridge/snakepit_bridge.js';
 import type { Any } from '../gen/google/protobuf/any.js';
 import type { LedgerService } from '../service/ledger-service.js';
-import { actorOf } from '../server/call-context.js';
+import { identityOf } from '../server/call-context.js';
 import { toGrpcError } from '../server/status-table.js';
 import type { ToolCall, ToolHub, ToolSpec } from '../tools/tool-types.js';
 import { checkBridgeUtf8 } from './bridge-definition.js';
@@ -113,13 +113,15 @@ export function bridgeToolHandlers(options: BridgeToolsOptions): ToolRpcs {
     if (request.toolName === '') throw new DomainError('invalid_request', 'tool_name is required');
     service.liveSession(sessionId);
     const parameters = decodeToolParameters(request.parameters, binary);
+    const identity = identityOf(call.metadata);
     const deadline = call.getDeadline();
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
     return {
       sessionId,
       toolName: request.toolName,
       parameters,
-      actor: actorOf(call.metadata),
+      actor: identity.actor,
+      ...(identity.principal && { principal: identity.principal.name }),
       metadata: { ...request.metadata },
       ...(Number.isFinite(deadlineMs) && { deadline: deadlineMs }),
       signal,

@@ -9,7 +9,7 @@ import { DomainError, parseSessionId } from '../domain/index.js';
 import type { ExecuteToolRequest, ExecuteToolResponse, ListToolsRequest, ListToolsResponse, ToolChunk } from '../gen/varledger/v1/ledger.js';
 import { parametersFromJson, toJsonText } from '../tools/tool-json.js';
 import type { ToolCall, ToolHub } from '../tools/tool-types.js';
-import { actorOf } from './call-context.js';
+import { identityOf } from './call-context.js';
 import { checkUtf8 } from './service-definition.js';
 import { toGrpcError } from './status-table.js';
 import { toolSpecToWire } from './tool-wire.js';
@@ -26,6 +26,7 @@ interface CallSurface {
 function toolCall(request: ExecuteToolRequest, call: CallSurface): ToolCall {
   checkUtf8(request);
   if (request.toolName === '') throw new DomainError('invalid_request', 'tool_name is required');
+  const identity = identityOf(call.metadata);
   const controller = new AbortController();
   call.on('cancelled', () => controller.abort());
   const raw = call.getDeadline();
@@ -34,7 +35,8 @@ function toolCall(request: ExecuteToolRequest, call: CallSurface): ToolCall {
     sessionId: parseSessionId(request.sessionId),
     toolName: request.toolName,
     parameters: parametersFromJson(request.parameters),
-    actor: actorOf(call.metadata),
+    actor: identity.actor,
+    ...(identity.principal && { principal: identity.principal.name }),
     metadata: metadataFromWire(request.metadata),
     ...(Number.isFinite(deadline) && { deadline }),
     signal: controller.signal,

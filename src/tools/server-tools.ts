@@ -29,7 +29,7 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 function moduleRunner(definition: ToolModuleDefinition, service: LedgerService): ToolRunner {
   const call = (inv: ToolInvocation): unknown => {
     const context: ToolCallContext = {
-      session: toolSessionContext(service, inv.sessionId, definition.name),
+      session: toolSessionContext(service, inv.sessionId, definition.name, inv.principal),
       signal: inv.signal,
       actor: inv.actor,
     };

@@ -233,6 +233,7 @@ export class LedgerToolHub implements ToolHub {
       toolName: tool.spec.name,
       parameters,
       actor: call.actor,
+      ...(call.principal !== undefined && { principal: call.principal }),
       metadata: call.metadata,
       deadline,
       signal: controller.signal,

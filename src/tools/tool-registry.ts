@@ -12,6 +12,8 @@ export interface ToolInvocation {
   readonly toolName: string;
   readonly parameters: Record<string, unknown>;
   readonly actor: string;
+  /** The authenticated principal behind the call, when auth is on. */
+  readonly principal?: string;
   readonly metadata: Record<string, string>;
   /** Absolute, ms since the epoch. */
   readonly deadline: number;

@@ -6,8 +6,12 @@ import { parseIdentifier, parseRevision, parseSessionId, type Value } from '../d
 import type { LedgerService } from '../service/ledger-service.js';
 import type { ToolSessionContext } from './tool-types.js';
 
-/** The actor of a server-side tool's writes. */
-export const toolActor = (toolName: string): string => `tool:${toolName}`;
+/**
+ * The actor of a server-side tool's writes: the tool, and with auth on the
+ * principal who called it first (`alice/tool:bump`), so the log says on whose
+ * behalf the tool wrote.
+ */
+export const toolActor = (toolName: string, principal?: string): string => (principal === undefined ? `tool:${toolName}` : `${principal}/tool:${toolName}`);
 
 /** A stored value as plain JavaScript: integers as numbers when exact, else bigint. */
 export function valueToJs(value: Value): unknown {
@@ -47,9 +51,9 @@ export function valueFromJs(input: unknown): Value {
   throw new TypeError(`Cannot store ${JSON.stringify(input) ?? String(input)} in a variable`);
 }
 
-export function toolSessionContext(service: LedgerService, sessionId: string, toolName: string): ToolSessionContext {
+export function toolSessionContext(service: LedgerService, sessionId: string, toolName: string, principal?: string): ToolSessionContext {
   const session = parseSessionId(sessionId);
-  const actor = toolActor(toolName);
+  const actor = toolActor(toolName, principal);
   return {
     sessionId,
     get: async (name) => valueToJs(service.getVariable(session, parseIdentifier(name), parseRevision(0)).value),

@@ -66,6 +66,8 @@ export interface ToolCall {
   /** Parameters as plain JSON-like values (already decoded from the wire). */
   readonly parameters: Record<string, unknown>;
   readonly actor: string;
+  /** The authenticated principal behind the call (auth on); a server-side tool's writes are recorded under it. */
+  readonly principal?: string;
   readonly metadata: Record<string, string>;
   /** Absolute deadline in ms since the epoch; undefined = the hub's default. */
   readonly deadline?: number;

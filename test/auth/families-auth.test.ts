@@ -11,13 +11,17 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { LedgerRpc } from '../../src/client/ledger-rpc.js';
 import type { ToolModuleDefinition } from '../../src/tools/tool-types.js';
 import { BridgeRpc, anyOf } from '../compat/bridge/bridge-client.js';
-import { expectStatus } from '../helpers/grpc-expect.js';
+import { VariableType } from '../../src/gen/varledger/v1/ledger.js';
+import { expectStatus, floatValue } from '../helpers/grpc-expect.js';
 import { startLedger } from '../helpers/harness.js';
 import { until } from '../helpers/watch-helpers.js';
 import { json, openWorker, toolEvents } from '../tools/tool-helpers.js';
 import { startAuthLedger, TOKENS } from './auth-fixture.js';
 
-const TOOLS: ToolModuleDefinition[] = [{ name: 'bump', parameters: [{ name: 'by', type: 'float', default: 1 }], handler: ({ by }, { actor }) => ({ by, actor }) }];
+const TOOLS: ToolModuleDefinition[] = [
+  { name: 'bump', parameters: [{ name: 'by', type: 'float', default: 1 }], handler: ({ by }, { actor }) => ({ by, actor }) },
+  { name: 'setx', parameters: [{ name: 'to', type: 'float', required: true }], handler: async ({ to }, { session }) => session.set('x', to) },
+];
 
 const failure = (stream: NodeJS.EventEmitter) =>
   new Promise((resolve, reject) => {
@@ -57,10 +61,10 @@ test('tools: calling needs write, listing needs read, and the call is recorded u
   const reply = await ledger.as('alice').call('executeTool', { sessionId: 'team-a-1', toolName: 'bump', parameters: json({ by: 2 }) }, { actor: 'opt' });
   t.deepEqual(JSON.parse(reply.resultJson), { by: 2, actor: 'alice/opt' });
   await expectStatus(t, ledger.as('bob').call('executeTool', { sessionId: 'team-a-1', toolName: 'bump' }), status.PERMISSION_DENIED);
-  t.deepEqual((await ledger.as('bob').call('listTools', { sessionId: 'team-a-1' })).tools.map((s) => s.name), ['bump']);
+  t.deepEqual((await ledger.as('bob').call('listTools', { sessionId: 'team-a-1' })).tools.map((s) => s.name), ['bump', 'setx']);
   await expectStatus(t, ledger.as('carol').call('listTools', { sessionId: 'team-a-1' }), status.PERMISSION_DENIED);
   // Global tools (no session) are listed to any principal.
-  t.deepEqual((await ledger.as('carol').call('listTools', {})).tools.map((s) => s.name), ['bump']);
+  t.deepEqual((await ledger.as('carol').call('listTools', {})).tools.map((s) => s.name), ['bump', 'setx']);
   await ledger.server.toolHub.idle();
   t.deepEqual(
     toolEvents(ledger).map((e) => [e.kind, e.actor]),
@@ -69,6 +73,10 @@ test('tools: calling needs write, listing needs read, and the call is recorded u
       ['tool_completed', 'alice/opt'],
     ],
   );
+  // A server-side tool writes on behalf of its caller: the log names both.
+  await ledger.as('alice').call('registerVariable', { sessionId: 'team-a-1', name: 'x', type: VariableType.VARIABLE_TYPE_FLOAT, initialValue: floatValue(0) });
+  await ledger.as('alice').call('executeTool', { sessionId: 'team-a-1', toolName: 'setx', parameters: json({ to: 3 }) });
+  t.is((await ledger.as('bob').call('getVariable', { sessionId: 'team-a-1', identifier: 'x' })).modifiedBy, 'alice/tool:setx');
 });
 
 test('a worker serves tools only for sessions it may write, global tools only as admin', async (t) => {
