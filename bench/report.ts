@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/package-root.js';
+import type { AuthOverheadResult } from './auth-overhead.js';
 import type { ClientCacheResult } from './client-cache.js';
 import type { CommitVsSingleResult } from './commit-vs-single.js';
 import type { HistoryLatencyResult } from './history-latency.js';
@@ -23,6 +24,7 @@ export interface CoreResults {
   history?: HistoryLatencyResult;
   clientCache?: ClientCacheResult;
   tools?: ToolLatencyResult;
+  auth?: AuthOverheadResult;
 }
 
 export interface TargetRow {
@@ -46,7 +48,7 @@ const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maxim
 
 export function targetRows(results: CoreResults): TargetRow[] {
   const rows: TargetRow[] = [];
-  const { unary, throughput, commitVsSingle, startupFold, watchDelivery, history, clientCache, tools } = results;
+  const { unary, throughput, commitVsSingle, startupFold, watchDelivery, history, clientCache, tools, auth } = results;
   if (unary) {
     const latency = (benchmark: string, figure: { p50Us: number; p99Us: number }, p50Target?: number) => {
       rows.push({
@@ -217,6 +219,21 @@ export function targetRows(results: CoreResults): TargetRow[] {
     const n = fmt(tools.conditions.streamChunks);
     stream(`ExecuteStreamingTool ${n} chunks, server-side`, tools.serverStream);
     stream(`ExecuteStreamingTool ${n} chunks, worker-hosted`, tools.workerStream);
+  }
+  if (auth) {
+    for (const [name, key, ratio] of [
+      ['GetVariable', 'getVariable', auth.getP50Ratio],
+      ['SetVariable', 'setVariable', auth.setP50Ratio],
+    ] as const) {
+      const on = auth.auth[key];
+      const off = auth.plain[key];
+      rows.push({
+        benchmark: `${name} with auth (p50 / p99)`,
+        measured: `${fmt(on.p50Us)} / ${fmt(on.p99Us)} µs vs ${fmt(off.p50Us)} / ${fmt(off.p99Us)} µs without: ×${fmt(ratio, 2)}`,
+        target: '—',
+        met: null,
+      });
+    }
   }
   return rows;
 }

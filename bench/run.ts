@@ -27,11 +27,14 @@
  *               streaming 10,000 small chunks, server-side and worker-hosted
  *               (always in-process: BENCH_SERVER does not apply)
  *                                                            tool-latency.ts
+ *   auth        GetVariable / SetVariable p50/p99 with auth off and on (an
+ *               auth file of 100 principals, a bearer token), and the ratio
+ *               (always in-process)                          auth-overhead.ts
  *
  * Select a subset by name, as arguments or a comma-separated env var:
  *   npm run bench -- fold            npm run bench -- unary commit
  *   BENCH_ONLY=unary,throughput npm run bench
- * No selection runs all eight (about 3 minutes on a 2-core machine: fold
+ * No selection runs all nine (about 3 minutes on a 2-core machine: fold
  * ≈ 28 s, most of it writing the log; history ≈ 16 s; client ≈ 21 s;
  * tools ≈ 15 s).
  *
@@ -58,6 +61,7 @@
  * and removed before the process exits.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
+import { runAuthOverhead } from './auth-overhead.js';
 import { runClientCache } from './client-cache.js';
 import { runCommitVsSingle } from './commit-vs-single.js';
 import { runHistoryLatency } from './history-latency.js';
@@ -70,7 +74,7 @@ import { runToolLatency } from './tool-latency.js';
 import { runUnaryLatency } from './unary-latency.js';
 import { runWatchDelivery } from './watch-delivery.js';
 
-const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools'] as const;
+const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools', 'auth'] as const;
 
 class UsageError extends Error {}
 type Section = (typeof SECTIONS)[number];
@@ -152,6 +156,9 @@ async function main(): Promise<void> {
       case 'tools':
         // Its own server: the bench fixture's has no tools.
         results.tools = await step(section, runToolLatency);
+        break;
+      case 'auth':
+        results.auth = await step(section, runAuthOverhead);
         break;
     }
   }
