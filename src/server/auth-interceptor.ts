@@ -69,14 +69,16 @@ export function authInterceptor(options: AuthInterceptorOptions): ServerIntercep
         return;
       case 'session': {
         const sessionId = sessionOf(message);
-        if (!(rule.emptyIsGlobal && sessionId === '') && !mayAccess(principal, rule.access, sessionId)) {
-          throw denied(principal, rule.access, sessionId, `${rule.access} ${sessionId === '' ? 'without naming a session' : 'here'}`);
+        const creating = rule.creates === true && !options.sessionExists(sessionId);
+        const access: Access = creating && rule.access === 'read' ? 'write' : rule.access;
+        if (!(rule.emptyIsGlobal && sessionId === '') && !mayAccess(principal, access, sessionId)) {
+          throw denied(principal, access, sessionId, `${access} ${sessionId === '' ? 'without naming a session' : 'here'}`);
         }
-        if (rule.access !== 'read') {
+        if (access !== 'read') {
           const breach = limiter.takeBytes(principal.name, principal.limits, requestBytes(message));
           if (breach) throw limitError(breach);
         }
-        if (rule.creates && !options.sessionExists(sessionId)) {
+        if (creating) {
           const breach = limiter.checkNewSession(principal.name, principal.limits);
           if (breach) throw limitError(breach);
         }

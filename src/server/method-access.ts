@@ -7,8 +7,9 @@
  * - `principal`: any authenticated principal; the handler shows only what
  *   the principal may see (ListSessions) or nothing session-bound (Ping).
  * - `session`: `access` on the request's `session_id`. `creates`: the call
- *   may create the session, so the principal's session limit applies.
- *   `writes`: its request bytes count against the byte limit.
+ *   may create the session; when it would, it needs write access and the
+ *   principal's session limit applies. Calls needing more than read count
+ *   their request bytes against the byte limit.
  * - `serve-tools`: a worker stream; each `declare` needs write on its
  *   session, or admin for global tools.
  */
@@ -59,7 +60,8 @@ const LEDGER: Readonly<Record<keyof typeof LedgerService, MethodRule>> = {
 
 const BRIDGE: Readonly<Record<keyof typeof BridgeServiceService, MethodRule>> = {
   ping: principal,
-  initializeSession: creates,
+  // Workers call it on every start: on an existing session it only reads.
+  initializeSession: { kind: 'session', access: 'read', creates: true },
   cleanupSession: write,
   getSession: read,
   heartbeat: read,
@@ -92,7 +94,7 @@ const OTHER_SERVICES: readonly (readonly [string, MethodRule])[] = [
 ];
 
 /** Anything unlisted: admins only. */
-const FALLBACK: MethodRule = { kind: 'session', access: 'admin', emptyIsGlobal: true };
+const FALLBACK: MethodRule = { kind: 'session', access: 'admin' };
 
 const BY_PATH = new Map<string, MethodRule>();
 for (const [definition, rules] of [

@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS, parseAuthFile } from '../../src/auth/auth-file.js';
 import { exposureProblem, isLoopback } from '../../src/auth/exposure.js';
 import { globMatches } from '../../src/auth/session-glob.js';
 import { bearerToken, hashToken, newToken } from '../../src/auth/tokens.js';
+import { METHOD_RULES, ruleOf } from '../../src/server/method-access.js';
 
 /** The meaning of a glob, as a regular expression (fine for short test inputs). */
 const reference = (glob: string, text: string) =>
@@ -73,4 +74,14 @@ test('only loopback listens without auth and TLS', (t) => {
   t.is(exposureProblem('10.0.0.1', { auth: true, tls: true, insecure: false }), undefined);
   t.is(exposureProblem('10.0.0.1', { auth: false, tls: false, insecure: true }), undefined);
   t.regex(exposureProblem('10.0.0.1', { auth: false, tls: true, insecure: false }) ?? '', /without auth \(--auth-file or --tls-client-ca\): /);
+});
+
+test('every RPC has a rule; health is open, reflection needs a principal, anything unlisted needs admin', (t) => {
+  t.deepEqual(ruleOf('/grpc.health.v1.Health/Check'), { kind: 'open' });
+  t.deepEqual(ruleOf('/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo'), { kind: 'principal' });
+  t.deepEqual(ruleOf('/some.Other/Method'), { kind: 'session', access: 'admin' });
+  t.deepEqual(ruleOf('/varledger.v1.Ledger/SetVariable'), { kind: 'session', access: 'write' });
+  t.deepEqual(ruleOf('/snakepit.bridge.BridgeService/GetVariable'), { kind: 'session', access: 'read' });
+  const rules = [...Object.values(METHOD_RULES.ledger), ...Object.values(METHOD_RULES.bridge)];
+  t.true(rules.every((rule) => rule !== undefined));
 });

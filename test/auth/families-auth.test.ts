@@ -46,6 +46,9 @@ test('the Snakepit bridge answers to the same tokens and grants', async (t) => {
   await expectStatus(t, carol.call('getVariable', { sessionId: 'team-a-1', variableIdentifier: 't' }), status.PERMISSION_DENIED);
   await expectStatus(t, carol.call('cleanupSession', { sessionId: 'team-a-1' }), status.PERMISSION_DENIED);
   const bob = bridge(TOKENS.bob);
+  // A reader's worker may initialize an existing session (workers do on start), not create one.
+  t.true((await bob.call('initializeSession', { sessionId: 'team-a-1' })).success);
+  await expectStatus(t, bob.call('initializeSession', { sessionId: 'team-a-new' }), status.PERMISSION_DENIED);
   await expectStatus(t, bob.call('setVariable', { sessionId: 'team-a-1', variableIdentifier: 't', value: anyOf('float', 0.9) }), status.PERMISSION_DENIED);
   await expectStatus(t, failure(carol.stream('watchVariables', { sessionId: 'team-a-1', variableIdentifiers: ['t'] })), status.PERMISSION_DENIED);
   const variable = await bob.call('getVariable', { sessionId: 'team-a-1', variableIdentifier: 't' });
