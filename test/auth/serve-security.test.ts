@@ -26,10 +26,13 @@ async function run(args: readonly string[], env: Record<string, string> = {}) {
 
 test('a non-loopback --host without auth and TLS is refused in one line, before anything is opened', async (t) => {
   const dir = scratch(t);
-  const [bare, authOnly] = await Promise.all([
+  const [bare, authOnly, halfTls] = await Promise.all([
     run(['serve', '--host', '0.0.0.0', '--port', '0', '--data', join(dir, 'a.db')]),
     run(['serve', '--host', '::', '--port', '0', '--data', join(dir, 'b.db'), '--auth-file', join(dir, 'auth.json')]),
+    run(['serve', '--port', '0', '--data', join(dir, 'c.db'), '--tls-cert', join(dir, 'server.pem')]),
   ]);
+  t.is(halfTls.code, 2);
+  t.regex(halfTls.stderr, /--tls-cert and --tls-key go together/);
   t.is(bare.code, 1);
   t.deepEqual(bare.stderr.trim().split('\n'), [
     'varledger: refusing to listen on 0.0.0.0 without auth (--auth-file or --tls-client-ca) and TLS (--tls-cert and --tls-key): anyone who reaches the port could read, change and close every session; add them, or pass --insecure if the network is trusted',
