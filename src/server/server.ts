@@ -124,7 +124,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         ? logger.info({ principals: outcome.principals }, 'auth file reloaded')
         : logger.error({ err: outcome.error }, 'auth file not reloaded; the previous one stays in force'),
   });
-  const store = new SqliteEventStore(options.dataPath, { durability: options.durability });
+  let store: SqliteEventStore;
+  try {
+    store = new SqliteEventStore(options.dataPath, { durability: options.durability });
+  } catch (error) {
+    authority.close();
+    throw error;
+  }
   const started = performance.now();
   const service = new LedgerService({
     store,
@@ -171,6 +177,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     toolHub.addServerTools(loadedTools);
   } catch (error) {
+    authority.close();
     service.close();
     throw error;
   }
