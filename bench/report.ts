@@ -234,6 +234,12 @@ export function targetRows(results: CoreResults): TargetRow[] {
         met: null,
       });
     }
+    rows.push({
+      benchmark: 'auth decision per call (in process, p50 / p99)',
+      measured: `${fmt(auth.decision.p50Us, 1)} / ${fmt(auth.decision.p99Us, 1)} µs`,
+      target: '—',
+      met: null,
+    });
   }
   return rows;
 }
