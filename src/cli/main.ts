@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /** The `varledger` command. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { auditCommand } from './audit-command.js';
 import { EXIT_USAGE } from './exit.js';
 import { exportCommand } from './export-command.js';
@@ -13,8 +16,11 @@ import { stateCommand } from './state-command.js';
 import { tokenCommand } from './token-command.js';
 import { verifyCommand } from './verify-command.js';
 
+const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+
 const program = new Command('varledger')
   .description('typed, versioned session variables over gRPC, backed by an append-only SQLite event log')
+  .version(version, '-V, --version', 'print the version and exit')
   .addCommand(serveCommand())
   .addCommand(auditCommand())
   .addCommand(historyCommand())

@@ -1,6 +1,7 @@
 /** `varledger serve`: flags, environment, readiness line, signals. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { pino } from 'pino';
+import { formatWithOptions } from 'node:util';
+import { pino, type Logger } from 'pino';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 /** A shutdown that takes longer than this (a stuck stream) is forced. */
@@ -17,6 +18,42 @@ function integer(min: number, max: number) {
 /** Tool module paths: the flag repeats, and each value (or VARLEDGER_TOOLS) may list several, comma-separated. */
 function toolPaths(raw: string, previous: string[] = []): string[] {
   return [...previous, ...raw.split(',').map((p) => p.trim()).filter((p) => p !== '')];
+}
+
+/**
+ * grpc-js logs to the console by default (`E No address added…`), which
+ * would put raw text among the JSON log lines: send its lines to the logger.
+ * The bind failure it logs is also thrown, and reported once, below.
+ */
+function routeGrpcLogs(grpc: typeof import('@grpc/grpc-js'), logger: Logger): void {
+  const line = (message: unknown, params: unknown[]) => formatWithOptions({ breakLength: Infinity }, message, ...params);
+  grpc.setLogger({
+    error: (message: unknown, ...params: unknown[]) => {
+      const text = line(message, params);
+      if (!text.startsWith('No address added')) logger.error({ source: 'grpc' }, text);
+    },
+    info: (message: unknown, ...params: unknown[]) => logger.info({ source: 'grpc' }, line(message, params)),
+    debug: (message: unknown, ...params: unknown[]) => logger.debug({ source: 'grpc' }, line(message, params)),
+  });
+}
+
+/** One line a user can act on, for the start-up failures people actually meet. */
+export function startupFailure(error: unknown, host: string, port: number): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const address = `${host}:${port}`;
+  if (message.includes('EADDRINUSE')) return `${address} is already in use`;
+  if (message.includes('EACCES')) return `no permission to listen on ${address}`;
+  if (message.includes('EADDRNOTAVAIL')) return `${host} is not an address of this machine`;
+  return message;
+}
+
+/**
+ * stderr holds JSON log lines unless logging is off, so the failure is a
+ * fatal log line then, and a plain `varledger: …` line otherwise.
+ */
+function reportStartupFailure(logger: Logger, text: string): void {
+  if (logger.isLevelEnabled('fatal')) logger.fatal(`varledger: ${text}`);
+  else process.stderr.write(`varledger: ${text}\n`);
 }
 
 interface ServeOptions {
@@ -104,25 +141,33 @@ export function serveCommand(): Command {
       const logger = pino({ level: opts.logLevel }, pino.destination(2));
       // Loaded here, not at the top: gRPC takes most of the start-up time of
       // the other (audit) commands, which never need it.
-      const { startServer } = await import('../server/server.js');
-      const server = await startServer({
-        host: opts.host,
-        port: opts.port,
-        dataPath: opts.data,
-        durability: opts.durability,
-        maxMessageBytes: opts.maxMessageBytes,
-        snapshotEvery: opts.snapshotEvery,
-        watchBufferBytes: opts.watchBufferBytes,
-        watchProgressMs: opts.watchProgressMs,
-        toolModules: opts.tools ?? [],
-        ...(opts.tlsCert !== undefined &&
-          opts.tlsKey !== undefined && {
-            tls: { certFile: opts.tlsCert, keyFile: opts.tlsKey, ...(opts.tlsClientCa !== undefined && { clientCaFile: opts.tlsClientCa }) },
-          }),
-        ...(opts.authFile !== undefined && { authFile: opts.authFile }),
-        insecure: opts.insecure === true,
-        logger,
-      });
+      const [{ startServer }, grpc] = await Promise.all([import('../server/server.js'), import('@grpc/grpc-js')]);
+      routeGrpcLogs(grpc, logger);
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer({
+          host: opts.host,
+          port: opts.port,
+          dataPath: opts.data,
+          durability: opts.durability,
+          maxMessageBytes: opts.maxMessageBytes,
+          snapshotEvery: opts.snapshotEvery,
+          watchBufferBytes: opts.watchBufferBytes,
+          watchProgressMs: opts.watchProgressMs,
+          toolModules: opts.tools ?? [],
+          ...(opts.tlsCert !== undefined &&
+            opts.tlsKey !== undefined && {
+              tls: { certFile: opts.tlsCert, keyFile: opts.tlsKey, ...(opts.tlsClientCa !== undefined && { clientCaFile: opts.tlsClientCa }) },
+            }),
+          ...(opts.authFile !== undefined && { authFile: opts.authFile }),
+          insecure: opts.insecure === true,
+          logger,
+        });
+      } catch (error) {
+        reportStartupFailure(logger, startupFailure(error, opts.host, opts.port));
+        process.exitCode = 1;
+        return;
+      }
       logger.info(
         { host: opts.host, port: server.port, data: opts.data, durability: opts.durability, tls: opts.tlsCert !== undefined, auth: server.authority.enabled },
         'listening',

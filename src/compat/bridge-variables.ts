@@ -3,7 +3,8 @@
  * statuses from the one status table, with the native API's codes and
  * messages ("Variable not found: x", "Value 2 is above maximum 1"), as
  * Snakepit's own server raises them; SetVariables alone reports per-key
- * failures in its `errors` map with success=false.
+ * failures in its `errors` map (success=false only when an atomic batch was
+ * refused).
  */
 import type { Logger } from 'pino';
 import {
@@ -144,7 +145,10 @@ export function bridgeVariableHandlers(service: LedgerService, encodings: Encodi
           encodings.remember(sessionId, outcome.variable.id, encodingsOf[i] ?? 'json');
         }
       });
-      return { success: Object.keys(errors).length === 0, errors, newVersions };
+      // A non-atomic batch was processed even if some keys failed: Snakepit's
+      // SessionContext.update_variables reads success=false as "nothing but
+      // errors" and would drop the per-key results of the updates that passed.
+      return { success: !req.atomic || Object.keys(errors).length === 0, errors, newVersions };
     }),
 
     listVariables: unary((req) => ({

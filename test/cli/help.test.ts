@@ -1,5 +1,8 @@
 /** Every command documents itself, and usage errors exit 2. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { cli } from './fixture.js';
 
 const commands = ['audit', 'history', 'state', 'replay', 'verify', 'export', 'import'];
@@ -21,5 +24,14 @@ test('usage errors exit 2', async (t) => {
   for (const [args, run] of await Promise.all(cases.map(async (args) => [args, await cli(args)] as const))) {
     t.is(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
     t.regex(run.stderr, /error:/);
+  }
+});
+
+test('--version and -V print the package version', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const run = await cli([flag]);
+    t.is(run.code, 0, flag);
+    t.is(run.stdout, `${version}\n`, flag);
   }
 });

@@ -73,9 +73,20 @@ test('non-atomic SetVariables applies the valid updates and reports the rest per
     atomic: false,
     updates: { a: anyOf('integer', 7), p: anyOf('float', 3), s: anyOf('string', 'y'), ghost: anyOf('integer', 1) },
   });
-  t.false(reply.success);
+  // Processed: success=true, so Snakepit's update_variables keeps the per-key results.
+  t.true(reply.success);
   t.deepEqual(Object.keys(reply.errors).sort(), ['ghost', 'p']);
   t.regex(reply.errors['p'] ?? '', /above maximum/);
   t.deepEqual(reply.newVersions, { a: 1, s: 1 });
   t.deepEqual(await values(s), { a: 7, p: 0.5, s: 'y' });
+
+  // Undecodable and failing updates alike: still a processed batch.
+  const noneApplied = await s.bridge.call('setVariables', {
+    sessionId: 'w1',
+    atomic: false,
+    updates: { s: jsonAny('string', '{broken'), ghost: anyOf('integer', 1) },
+  });
+  t.true(noneApplied.success);
+  t.deepEqual(Object.keys(noneApplied.errors).sort(), ['ghost', 's']);
+  t.deepEqual(noneApplied.newVersions, {});
 });
