@@ -1,12 +1,13 @@
 /**
  * Rendering shared by the audit commands: colour only when stdout is a
- * terminal (and NO_COLOR is unset), tables via cli-table3, values shortened
- * for tables but encoded in full, as in the event payload, for --json.
+ * terminal (and NO_COLOR is unset), fixed-width text tables written a row at
+ * a time, values shortened for tables but encoded in full, as in the event
+ * payload, for --json.
  */
-import Table from 'cli-table3';
 import pc from 'picocolors';
 import { quote, formatShape, type Metadata, type Value } from '../domain/index.js';
 import type { EventRow } from '../store/event-codec.js';
+import { TextTable, type Column } from './text-table.js';
 
 function colourWanted(stream: NodeJS.WriteStream): boolean {
   // https://no-color.org: present and not empty disables colour.
@@ -53,24 +54,27 @@ export function formatMetadata(metadata: Metadata): string {
     .join(' ');
 }
 
-/** A table with the given header; plain text unless colour is on. */
-export function table(head: readonly string[]): Table.Table {
-  return new Table({
-    head: head.map((h) => colour.bold(h)),
-    // Compact: no rule between rows, so long logs stay scannable.
-    style: { head: [], border: colour.isColorSupported ? ['grey'] : [], compact: true },
-  });
+/** A fixed-width table with the given columns, widths fitted to `sample`; plain text unless colour is on. */
+export function table(columns: readonly Column[], sample: Iterable<readonly string[]> = []): TextTable {
+  return new TextTable(columns, sample, { header: colour.bold, rule: colour.gray });
 }
 
-/** Prints one table row per item, or a note on stderr when there are none. */
+/**
+ * Prints rows the caller already holds (a session's variables, one
+ * variable's versions), or a note on stderr when there are none.
+ */
 export function printTable(head: readonly string[], rows: readonly string[][], none: string): void {
   if (rows.length === 0) {
     process.stderr.write(`${none}\n`);
     return;
   }
-  const out = table(head);
-  out.push(...rows);
-  process.stdout.write(`${out.toString()}\n`);
+  const out = table(
+    head.map((title) => ({ title })),
+    rows,
+  );
+  let text = out.header();
+  for (const row of rows) text += out.row(row);
+  process.stdout.write(text);
 }
 
 /**

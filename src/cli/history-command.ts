@@ -1,9 +1,11 @@
 /** `varledger history SESSION VARIABLE`: one variable's versions, newest first. */
 import { Command } from 'commander';
+import type { Metadata, StoredEvent } from '../domain/index.js';
 import { fromRow } from '../store/event-codec.js';
 import { detailsCell, valueCell } from './event-summary.js';
 import { CliError, runAction } from './exit.js';
-import { eventJson, iso, printTable, writeJsonLine } from './format.js';
+import { eventJson, formatMetadata, iso, printTable, writeJsonLine } from './format.js';
+import { metadataAfter } from './merged-metadata.js';
 import { dataOption, withReadStore } from './open-store.js';
 
 interface HistoryOptions {
@@ -11,7 +13,7 @@ interface HistoryOptions {
   json?: boolean;
 }
 
-const HEAD = ['version', 'rev', 'time', 'kind', 'actor', 'value', 'details'];
+const HEAD = ['version', 'rev', 'time', 'kind', 'actor', 'value', 'details', 'merged metadata'];
 
 export function historyCommand(): Command {
   return new Command('history')
@@ -33,13 +35,30 @@ export function historyCommand(): Command {
             process.stderr.write(`note: showing ${newest.variableId}; ${JSON.stringify(identifier)} also named ${ids} (pass an id to see those)\n`);
           }
           const rows = queries.eventsOfVariable(sessionId, newest.variableId);
+          // Newest first; the merged view is folded oldest first.
+          const events = rows.map(fromRow);
+          const merged: Array<Metadata | undefined> = [];
+          let current: Metadata | undefined;
+          for (let i = events.length - 1; i >= 0; i--) merged[i] = current = metadataAfter(current, events[i] as StoredEvent);
           if (opts.json) {
-            for (const row of rows) writeJsonLine(eventJson(row, newest.name));
+            rows.forEach((row, i) => {
+              const after = merged[i];
+              writeJsonLine({ ...eventJson(row, newest.name), ...(after && { merged_metadata: after }) });
+            });
             return;
           }
-          const cells = rows.map((row) => {
-            const event = fromRow(row);
-            return [String(row[5] ?? ''), String(event.revision), iso(event.time), event.kind, event.actor, valueCell(event), detailsCell(event)];
+          const cells = events.map((event, i) => {
+            const after = merged[i];
+            return [
+              String(rows[i]?.[5] ?? ''),
+              String(event.revision),
+              iso(event.time),
+              event.kind,
+              event.actor,
+              valueCell(event),
+              detailsCell(event),
+              after ? formatMetadata(after) : '',
+            ];
           });
           process.stdout.write(`${newest.name} (${newest.variableId}) in session ${sessionId}\n`);
           printTable(HEAD, cells, 'no events');

@@ -3,13 +3,12 @@
  * varledger.v1.Ledger (and snakepit.bridge.BridgeService, src/compat) with
  * health and reflection, and stops cleanly.
  */
-import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import type { PackageDefinition, ProtobufTypeDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import { PACKAGE_ROOT } from '../package-root.js';
+import { FILE_DESCRIPTOR_PROTOS } from '../gen/descriptors.js';
 import { randomSessionId, randomSuffix, systemClock, type Clock } from '../service/clock.js';
 import { LedgerService } from '../service/ledger-service.js';
 import type { Durability } from '../store/event-store.js';
@@ -87,24 +86,23 @@ export interface RunningServer {
 
 export const LEDGER_SERVICE_NAME = 'varledger.v1.Ledger';
 
-const PROTO_ROOT = join(PACKAGE_ROOT, 'proto');
-
 let reflection: ReflectionService | undefined;
 
 /**
- * Reflection needs descriptors, which the generated code does not carry.
- * Built once per process: parsing the protos is the slowest part of start-up.
+ * Reflection serves the descriptors exactly as buf built them from proto/
+ * (src/gen/descriptors.ts, written by scripts/gen.mjs): the proto file names,
+ * snake_case field names with their json_name, map entry messages, imports
+ * and comments, so grpcurl's JSON uses the same names as the .proto files.
+ * @grpc/reflection takes them as a package definition's file descriptors.
+ * Built once per process.
  */
 function reflectionService(): ReflectionService {
   if (reflection) return reflection;
-  const definition = loadSync(['varledger/v1/ledger.proto', 'snakepit/bridge/snakepit_bridge.proto', healthProtoPath], {
-    includeDirs: [PROTO_ROOT],
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  reflection = new ReflectionService(definition);
+  const fileDescriptorProtos = FILE_DESCRIPTOR_PROTOS.map((base64) => Buffer.from(base64, 'base64'));
+  // @grpc/reflection reads only the `fileDescriptorProtos` of a package
+  // definition's entries (deduplicated by file name): one entry holds them all.
+  const files: ProtobufTypeDefinition = { format: 'buf build', type: {}, fileDescriptorProtos };
+  reflection = new ReflectionService({ files } as PackageDefinition);
   return reflection;
 }
 

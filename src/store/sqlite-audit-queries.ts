@@ -16,6 +16,9 @@ export interface EventFilter {
   readonly since?: number | undefined;
   readonly until?: number | undefined;
   readonly kinds?: readonly string[] | undefined;
+  /** Exclusive bounds on the revision: pages through a long log. */
+  readonly afterRevision?: number | undefined;
+  readonly beforeRevision?: number | undefined;
   /** Keep only the newest `limit` matches (still returned oldest first). */
   readonly limit?: number | undefined;
 }
@@ -58,6 +61,33 @@ export class AuditQueries {
 
   /** Matching events, oldest first, streamed. */
   events(filter: EventFilter): IterableIterator<EventRow> {
+    const { condition, params } = this.where(filter);
+    const sql =
+      filter.limit === undefined
+        ? `SELECT ${EVENT_COLUMNS} FROM events ${condition} ORDER BY revision`
+        : `SELECT * FROM (SELECT ${EVENT_COLUMNS} FROM events ${condition} ORDER BY revision DESC LIMIT @limit) ORDER BY revision`;
+    if (filter.limit !== undefined) params.limit = filter.limit;
+    return this.db.prepare<[Record<string, string | number>], EventRow>(sql).raw().iterate(params);
+  }
+
+  /** The revision of the n-th newest matching event (n ≥ 1), if there are that many. */
+  nthNewestRevision(filter: EventFilter, n: number): number | undefined {
+    const { condition, params } = this.where(filter);
+    return this.db
+      .prepare<[Record<string, string | number>], number>(`SELECT revision FROM events ${condition} ORDER BY revision DESC LIMIT 1 OFFSET @offset`)
+      .pluck()
+      .get({ ...params, offset: n - 1 });
+  }
+
+  /** One variable's events before a revision, oldest first, streamed. */
+  variableEventsBefore(variableId: string, revision: number): IterableIterator<EventRow> {
+    return this.db
+      .prepare<[string, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE variable_id = ? AND revision < ? ORDER BY revision`)
+      .raw()
+      .iterate(variableId, revision);
+  }
+
+  private where(filter: EventFilter): { condition: string; params: Record<string, string | number> } {
     const where: string[] = [];
     const params: Record<string, string | number> = {};
     const add = (clause: string, name: string, value: string | number | undefined) => {
@@ -74,6 +104,8 @@ export class AuditQueries {
     add('actor = @actor', 'actor', filter.actor);
     add('time >= @since', 'since', filter.since);
     add('time <= @until', 'until', filter.until);
+    add('revision > @after', 'after', filter.afterRevision);
+    add('revision < @before', 'before', filter.beforeRevision);
     if (filter.kinds && filter.kinds.length > 0) {
       const names = filter.kinds.map((kind, i) => {
         params[`kind${i}`] = kind;
@@ -81,13 +113,7 @@ export class AuditQueries {
       });
       where.push(`kind IN (${names.join(', ')})`);
     }
-    const condition = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const sql =
-      filter.limit === undefined
-        ? `SELECT ${EVENT_COLUMNS} FROM events ${condition} ORDER BY revision`
-        : `SELECT * FROM (SELECT ${EVENT_COLUMNS} FROM events ${condition} ORDER BY revision DESC LIMIT @limit) ORDER BY revision`;
-    if (filter.limit !== undefined) params.limit = filter.limit;
-    return this.db.prepare<[Record<string, string | number>], EventRow>(sql).raw().iterate(params);
+    return { condition: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params };
   }
 
   /** The name a variable was registered with (cached: names never change). */
