@@ -87,7 +87,9 @@ async function audit(store: SqliteEventStore, opts: AuditOptions): Promise<void>
   const cut = opts.limit > 0 ? queries.nthNewestRevision(filter, opts.limit + 1) : undefined;
   const rows = queries.events({ ...filter, afterRevision: cut });
   const nameOf = (id: string | null) => (id === null ? undefined : queries.variableName(id));
-  const merged = new MergedMetadata((variableId, revision) => queries.variableEventsBefore(variableId, revision));
+  // Without kind, actor or time filters the rows hold every event of each variable they show.
+  const contiguous = opts.kind === undefined && opts.actor === undefined && opts.since === undefined && opts.until === undefined;
+  const merged = new MergedMetadata((id, after, before) => queries.variableEventsBetween(id, after, before), contiguous);
   const out = new OutputBuffer(process.stdout);
   // Progress only when the rows go to a file or pipe: on a terminal the rows themselves show it.
   const bar = opts.limit === 0 && !process.stdout.isTTY ? progressBar('audit', head) : undefined;

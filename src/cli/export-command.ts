@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { runAction } from './exit.js';
 import { toExported } from './export-format.js';
 import { dataOption, withReadStore } from './open-store.js';
+import { progressBar } from './progress.js';
 
 interface ExportOptions {
   data: string;
@@ -28,10 +29,12 @@ export function exportCommand(): Command {
           const write = (text: string) => (fd === 1 ? process.stdout.write(text) : writeSync(fd, text));
           let chunk = '';
           let count = 0;
+          const bar = progressBar('export', store.head());
           try {
             for (const row of store.rowsWithHashes()) {
               chunk += `${JSON.stringify(toExported(row))}\n`;
               count++;
+              bar.update(row[0]);
               if (chunk.length >= CHUNK) {
                 write(chunk);
                 chunk = '';
@@ -39,6 +42,7 @@ export function exportCommand(): Command {
             }
             if (chunk) write(chunk);
           } finally {
+            bar.stop();
             if (fd !== 1) closeSync(fd);
           }
           if (opts.out !== undefined) process.stderr.write(`exported ${count} events to ${opts.out}\n`);

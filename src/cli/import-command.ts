@@ -3,13 +3,14 @@
  * recomputing the chain; any hash that differs from the exported one means
  * the export was altered (or is not from a sound log), and nothing is kept.
  */
-import { createReadStream, existsSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { formatDigest } from '../store/hash-chain.js';
 import { CliError, EXIT_FAILED, runAction } from './exit.js';
 import { fromExported } from './export-format.js';
 import { dataOption, openForWriting } from './open-store.js';
+import { progressBar, type Progress } from './progress.js';
 
 interface ImportOptions {
   data: string;
@@ -42,11 +43,15 @@ export function importCommand(): Command {
           throw new CliError(`refusing to import into ${opts.data}: ${error instanceof Error ? error.message : String(error)}`);
         }
         let kept = false;
+        let bar: Progress | undefined;
         try {
           const input = file === '-' ? process.stdin : createReadStream(file, { encoding: 'utf8' });
+          // Progress in bytes of the file read (stdin has no known size).
+          bar = file === '-' ? undefined : progressBar('import', statSync(file).size, 'bytes');
           let lineNumber = 0;
           for await (const line of createInterface({ input, crlfDelay: Infinity })) {
             lineNumber++;
+            if (bar && 'bytesRead' in input) bar.update(input.bytesRead);
             if (line.trim() === '') continue;
             let parsed;
             try {
@@ -69,8 +74,10 @@ export function importCommand(): Command {
           }
           const head = importer.commit();
           kept = true;
+          bar?.stop();
           process.stdout.write(`imported ${head.revision} events; head ${formatDigest(head)}\n`);
         } finally {
+          bar?.stop();
           importer.rollback();
           store.close();
           if (!kept && created) removeDatabase(opts.data);

@@ -26,22 +26,30 @@ export function metadataAfter(before: Metadata | undefined, event: StoredEvent):
 /**
  * Tracks variables through rows read oldest first. A variable first met
  * after its registration (filters, paging) is folded once from its earlier
- * events, then followed row by row.
+ * events, then followed row by row; when the rows may skip some of its
+ * events (`contiguous` false: a kind, actor or time filter), the skipped
+ * ones are folded in between.
  */
 export class MergedMetadata {
-  private readonly current = new Map<string, Metadata | undefined>();
+  private readonly current = new Map<string, { revision: number; metadata: Metadata | undefined }>();
 
-  constructor(private readonly earlierEvents: (variableId: string, revision: number) => Iterable<EventRow>) {}
+  constructor(
+    /** A variable's events with afterRevision < revision < beforeRevision, oldest first. */
+    private readonly eventsBetween: (variableId: string, afterRevision: number, beforeRevision: number) => Iterable<EventRow>,
+    private readonly contiguous: boolean,
+  ) {}
 
   /** The metadata of the row's variable after the row; undefined for events of no variable. */
   after(row: EventRow, event: StoredEvent = fromRow(row)): Metadata | undefined {
     const variableId = row[3];
     if (variableId === null) return undefined;
-    let before: Metadata | undefined;
-    if (this.current.has(variableId)) before = this.current.get(variableId);
-    else for (const earlier of this.earlierEvents(variableId, row[0])) before = metadataAfter(before, fromRow(earlier));
-    const after = metadataAfter(before, event);
-    this.current.set(variableId, after);
-    return after;
+    const seen = this.current.get(variableId);
+    let before = seen?.metadata;
+    if (!seen || !this.contiguous) {
+      for (const skipped of this.eventsBetween(variableId, seen?.revision ?? 0, row[0])) before = metadataAfter(before, fromRow(skipped));
+    }
+    const metadata = metadataAfter(before, event);
+    this.current.set(variableId, { revision: row[0], metadata });
+    return metadata;
   }
 }

@@ -8,15 +8,17 @@ export interface Progress {
 
 const NONE: Progress = { update: () => {}, stop: () => {} };
 
-/** Redraws at most every this many events: cheap enough for a million-event fold. */
-const STEP = 1_000;
+/** Redraws at most this many times over a run: cheap enough for a million-event fold. */
+const STEPS = 1_000;
 
-export function progressBar(label: string, total: number): Progress {
+/** A bar counting `unit`s (events, bytes) up to `total`; does nothing unless stderr is a terminal. */
+export function progressBar(label: string, total: number, unit = 'events'): Progress {
   if (!process.stderr.isTTY || total === 0) return NONE;
+  const STEP = Math.max(1, Math.floor(total / STEPS));
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} [{bar}] {percentage}% | {value}/{total} events | ETA {eta_formatted}`,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | ETA {eta_formatted}`,
       hideCursor: true,
       clearOnComplete: true,
     },
@@ -24,6 +26,7 @@ export function progressBar(label: string, total: number): Progress {
   );
   bar.start(total, 0);
   let shown = 0;
+  let stopped = false;
   return {
     update(value) {
       if (value - shown >= STEP || value === total) {
@@ -31,6 +34,9 @@ export function progressBar(label: string, total: number): Progress {
         bar.update(value);
       }
     },
-    stop: () => bar.stop(),
+    stop() {
+      if (!stopped) bar.stop();
+      stopped = true;
+    },
   };
 }

@@ -38,6 +38,7 @@ export class AuditQueries {
   private readonly registrations: Database.Statement<[string, string, string], [string, string, number]>;
   private readonly variableEvents: Database.Statement<[string, string], EventRow>;
   private readonly lastAtTime: Database.Statement<[number], number>;
+  private between: Database.Statement<[string, number, number], EventRow> | undefined;
 
   constructor(private readonly db: Database.Database) {
     // version = 0 rows of a variable are its registration: the (variable_id, version) index finds them.
@@ -79,12 +80,14 @@ export class AuditQueries {
       .get({ ...params, offset: n - 1 });
   }
 
-  /** One variable's events before a revision, oldest first, streamed. */
-  variableEventsBefore(variableId: string, revision: number): IterableIterator<EventRow> {
-    return this.db
-      .prepare<[string, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE variable_id = ? AND revision < ? ORDER BY revision`)
-      .raw()
-      .iterate(variableId, revision);
+  /** One variable's events strictly between two revisions, oldest first, streamed. */
+  variableEventsBetween(variableId: string, afterRevision: number, beforeRevision: number): IterableIterator<EventRow> {
+    this.between ??= this.db
+      .prepare<[string, number, number], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE variable_id = ? AND revision > ? AND revision < ? ORDER BY revision`,
+      )
+      .raw();
+    return this.between.iterate(variableId, afterRevision, beforeRevision);
   }
 
   private where(filter: EventFilter): { condition: string; params: Record<string, string | number> } {

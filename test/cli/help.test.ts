@@ -20,7 +20,7 @@ test('every audit command has --help with --data', async (t) => {
 });
 
 test('usage errors exit 2', async (t) => {
-  const cases = [['frobnicate'], ['history', 'only-session'], ['state', 's1', '--at-revision', '-1'], ['audit', '--limit', '0']];
+  const cases = [['frobnicate'], ['history', 'only-session'], ['state', 's1', '--at-revision', '-1'], ['audit', '--limit', '-1'], ['audit', '--before', '0']];
   for (const [args, run] of await Promise.all(cases.map(async (args) => [args, await cli(args)] as const))) {
     t.is(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
     t.regex(run.stderr, /error:/);
