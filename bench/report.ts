@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/package-root.js';
 import type { AuthOverheadResult } from './auth-overhead.js';
+import { auditTargets, type AuditCliResult } from './audit-cli.js';
 import type { ClientCacheResult } from './client-cache.js';
 import type { CommitVsSingleResult } from './commit-vs-single.js';
 import type { HistoryLatencyResult } from './history-latency.js';
@@ -25,6 +26,7 @@ export interface CoreResults {
   clientCache?: ClientCacheResult;
   tools?: ToolLatencyResult;
   auth?: AuthOverheadResult;
+  auditCli?: AuditCliResult;
 }
 
 export interface TargetRow {
@@ -48,7 +50,7 @@ const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maxim
 
 export function targetRows(results: CoreResults): TargetRow[] {
   const rows: TargetRow[] = [];
-  const { unary, throughput, commitVsSingle, startupFold, watchDelivery, history, clientCache, tools, auth } = results;
+  const { unary, throughput, commitVsSingle, startupFold, watchDelivery, history, clientCache, tools, auth, auditCli } = results;
   if (unary) {
     const latency = (benchmark: string, figure: { p50Us: number; p99Us: number }, p50Target?: number) => {
       rows.push({
@@ -241,6 +243,7 @@ export function targetRows(results: CoreResults): TargetRow[] {
       met: null,
     });
   }
+  if (auditCli) rows.push(...auditTargets(auditCli));
   return rows;
 }
 
@@ -256,13 +259,19 @@ export function printTable(rows: readonly TargetRow[]): void {
 }
 
 /** Writes core-<timestamp>.json and core-latest.json; returns their paths. */
-export function writeResults(document: object, startedAt: Date): string[] {
-  const dir = join(PACKAGE_ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
+/**
+ * Writes the run to the untracked bench/results/local/ (timestamped and
+ * core-latest.json); the committed bench/results/core-baseline.json only
+ * when `baseline` is asked for (BENCH_BASELINE=1).
+ */
+export function writeResults(document: object, startedAt: Date, baseline = false, dir = join(PACKAGE_ROOT, 'bench', 'results')): string[] {
+  const local = join(dir, 'local');
+  mkdirSync(local, { recursive: true });
   // ISO 8601 basic-ish form without ':' so the name is valid on every file system.
   const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
   const text = `${JSON.stringify(document, null, 2)}\n`;
-  const paths = [join(dir, `core-${stamp}.json`), join(dir, 'core-latest.json')];
+  const paths = [join(local, `core-${stamp}.json`), join(local, 'core-latest.json')];
+  if (baseline) paths.push(join(dir, 'core-baseline.json'));
   for (const path of paths) writeFileSync(path, text);
   return paths;
 }

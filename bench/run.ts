@@ -30,11 +30,14 @@
  *   auth        GetVariable / SetVariable p50/p99 with auth off and on (an
  *               auth file of 100 principals, a bearer token), and the ratio
  *               (always in-process)                          auth-overhead.ts
+ *   audit       `varledger audit` through the CLI on a 200,000-event log:
+ *               the default (newest 100), `--limit 0` first row, total,
+ *               peak RSS against a log half the size    audit-cli.ts
  *
  * Select a subset by name, as arguments or a comma-separated env var:
  *   npm run bench -- fold            npm run bench -- unary commit
  *   BENCH_ONLY=unary,throughput npm run bench
- * No selection runs all nine (about 3 minutes on a 2-core machine: fold
+ * No selection runs all ten (about 3 minutes on a 2-core machine: fold
  * ≈ 28 s, most of it writing the log; history ≈ 16 s; client ≈ 21 s;
  * tools ≈ 15 s).
  *
@@ -55,13 +58,16 @@
  *                              watched/unwatched round (3000)
  *
  * Prints a table of each figure against its target and writes the results,
- * with the conditions they were measured under, to
- * bench/results/core-<ISO time>.json and bench/results/core-latest.json.
+ * with the conditions they were measured under, to the untracked
+ * bench/results/local/core-<ISO time>.json and …/local/core-latest.json.
+ * The committed baseline, bench/results/core-baseline.json, is rewritten
+ * only when asked: BENCH_BASELINE=1 npm run bench.
  * Each gRPC section gets its own server and temp database; all are shut down
  * and removed before the process exits.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { runAuthOverhead } from './auth-overhead.js';
+import { runAuditCli } from './audit-cli.js';
 import { runClientCache } from './client-cache.js';
 import { runCommitVsSingle } from './commit-vs-single.js';
 import { runHistoryLatency } from './history-latency.js';
@@ -74,7 +80,7 @@ import { runToolLatency } from './tool-latency.js';
 import { runUnaryLatency } from './unary-latency.js';
 import { runWatchDelivery } from './watch-delivery.js';
 
-const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools', 'auth'] as const;
+const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools', 'auth', 'audit'] as const;
 
 class UsageError extends Error {}
 type Section = (typeof SECTIONS)[number];
@@ -160,6 +166,9 @@ async function main(): Promise<void> {
       case 'auth':
         results.auth = await step(section, runAuthOverhead);
         break;
+      case 'audit':
+        results.auditCli = await step(section, runAuditCli);
+        break;
     }
   }
 
@@ -176,6 +185,7 @@ async function main(): Promise<void> {
       results,
     },
     startedAt,
+    process.env.BENCH_BASELINE === '1',
   );
   console.log(`results: ${paths.join(', ')}`);
 }

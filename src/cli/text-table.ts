@@ -14,8 +14,11 @@ export interface Column {
 
 const GAP = '  ';
 
+/** Printable ASCII: one column per character (nearly every cell; string-width is much slower). */
+const ASCII = /^[\x20-\x7e]*$/;
+
 /** Display width (wide and combining characters counted as a terminal shows them). */
-const widthOf = (text: string): number => stringWidth(text);
+const widthOf = (text: string): number => (ASCII.test(text) ? text.length : stringWidth(text));
 
 function fit(text: string, width: number, last: boolean): string {
   const w = widthOf(text);
