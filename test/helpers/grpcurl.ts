@@ -55,12 +55,29 @@ function parseArgs(argv: readonly string[]): Invocation {
   return { headers, data: data === '@' ? readFileSync(0, 'utf8') : data, address: target, method };
 }
 
+/** A registry is built from files whose imports come before them. */
+function dependenciesFirst<F extends { name: string; dependency: string[] }>(files: F[]): F[] {
+  const ordered: F[] = [];
+  const placed = new Set<string>();
+  let rest = files;
+  while (rest.length > 0) {
+    const ready = rest.filter((f) => f.dependency.every((d) => placed.has(d)));
+    if (ready.length === 0) throw new Error(`unresolved imports in ${rest.map((f) => f.name).join(', ')}`);
+    for (const f of ready) {
+      ordered.push(f);
+      placed.add(f.name);
+    }
+    rest = rest.filter((f) => !placed.has(f.name));
+  }
+  return ordered;
+}
+
 async function resolveMethod(address: string, name: string): Promise<{ method: DescMethod; registry: ReturnType<typeof createFileRegistry> }> {
   const separator = name.lastIndexOf('/') >= 0 ? name.lastIndexOf('/') : name.lastIndexOf('.');
   const serviceName = name.slice(0, separator);
   const methodName = name.slice(separator + 1);
   const { files } = await reflect(address, [serviceName]);
-  const set = create(FileDescriptorSetSchema, { file: [...files.values()].map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes)) });
+  const set = create(FileDescriptorSetSchema, { file: dependenciesFirst([...files.values()].map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes))) });
   const registry = createFileRegistry(set);
   const service = registry.getService(serviceName);
   const method = service?.methods.find((m) => m.name === methodName);
