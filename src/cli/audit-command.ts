@@ -29,7 +29,7 @@ interface AuditOptions {
 export const DEFAULT_AUDIT_LIMIT = 100;
 
 /** Rows read before the column widths are fixed; the rest stream through those widths. */
-const WIDTH_SAMPLE = 1_000;
+const WIDTH_SAMPLE = 200;
 
 const COLUMNS = [
   { title: 'rev' },

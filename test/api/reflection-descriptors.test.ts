@@ -12,6 +12,7 @@ import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from '@bufbuild/pr
 import test from 'ava';
 import protobuf from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
+import { FILE_DESCRIPTOR_PROTOS } from '../../src/gen/descriptors.js';
 import { startLedger } from '../helpers/harness.js';
 import { reflect } from '../helpers/reflection-client.js';
 
@@ -36,6 +37,12 @@ test('reflection serves the proto files by their names, with imports, snake_case
     'snakepit/bridge/snakepit_bridge.proto',
     'varledger/v1/ledger.proto',
   ]);
+  // Byte for byte what `buf build` wrote at build time (src/gen/descriptors.ts), comments included.
+  for (const base64 of FILE_DESCRIPTOR_PROTOS) {
+    const built = Buffer.from(base64, 'base64');
+    const name = fromBinary(FileDescriptorProtoSchema, built).name;
+    t.true(built.equals(Buffer.from(files.get(name) ?? [])), name);
+  }
   const ledgerFile = decode(files.get('varledger/v1/ledger.proto')!);
   t.is(ledgerFile.package, 'varledger.v1');
   t.deepEqual(ledgerFile.dependency, ['google/protobuf/timestamp.proto']);
