@@ -32,8 +32,9 @@ function routeGrpcLogs(grpc: typeof import('@grpc/grpc-js'), logger: Logger): vo
       const text = line(message, params);
       if (!text.startsWith('No address added')) logger.error({ source: 'grpc' }, text);
     },
+    // grpc-js sends these only when GRPC_VERBOSITY / GRPC_TRACE ask for them, so they are shown.
     info: (message: unknown, ...params: unknown[]) => logger.info({ source: 'grpc' }, line(message, params)),
-    debug: (message: unknown, ...params: unknown[]) => logger.debug({ source: 'grpc' }, line(message, params)),
+    debug: (message: unknown, ...params: unknown[]) => logger.info({ source: 'grpc' }, line(message, params)),
   });
 }
 
