@@ -74,29 +74,25 @@ export async function reflect(address: string, symbols: readonly string[]): Prom
     const listed = await session.ask({ list_services: '*' });
     const services = listed.list_services_response?.service.map((s) => s.name) ?? [];
     const files = new Map<string, Uint8Array>();
+    const imports = new Map<string, string[]>();
     const add = (response: ReflectionResponse, what: string) => {
       if (response.error_response) throw new Error(`${what}: ${response.error_response.error_message}`);
       for (const bytes of response.file_descriptor_response?.file_descriptor_proto ?? []) {
-        const name = fromBinary(FileDescriptorProtoSchema, bytes).name;
-        if (!files.has(name)) files.set(name, new Uint8Array(bytes));
+        const { name, dependency } = fromBinary(FileDescriptorProtoSchema, bytes);
+        if (files.has(name)) continue;
+        files.set(name, new Uint8Array(bytes));
+        imports.set(name, dependency);
       }
     };
     for (const symbol of symbols) add(await session.ask({ file_containing_symbol: symbol }), symbol);
     // Imports the server did not send along are asked for by name.
-    for (let missing = missingImports(files); missing.length > 0; missing = missingImports(files)) {
-      for (const name of missing) add(await session.ask({ file_by_filename: name }), name);
+    const missing = () => [...new Set([...imports.values()].flat())].filter((name) => !files.has(name));
+    for (let names = missing(); names.length > 0; names = missing()) {
+      for (const name of names) add(await session.ask({ file_by_filename: name }), name);
     }
     return { services, files };
   } finally {
     stream.end();
     client.close();
   }
-}
-
-function missingImports(files: Map<string, Uint8Array>): string[] {
-  const missing = new Set<string>();
-  for (const bytes of files.values()) {
-    for (const dependency of fromBinary(FileDescriptorProtoSchema, bytes).dependency) if (!files.has(dependency)) missing.add(dependency);
-  }
-  return [...missing];
 }
