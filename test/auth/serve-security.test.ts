@@ -33,12 +33,20 @@ test('a non-loopback --host without auth and TLS is refused in one line, before 
   ]);
   t.is(halfTls.code, 2);
   t.regex(halfTls.stderr, /--tls-cert and --tls-key go together/);
+  // One line; JSON, as all of stderr is while logging is on.
+  const messages = (stderr: string) => stderr.trim().split('\n').map((line) => (JSON.parse(line) as { level: number; msg: string }));
   t.is(bare.code, 1);
-  t.deepEqual(bare.stderr.trim().split('\n'), [
-    'varledger: refusing to listen on 0.0.0.0 without auth (--auth-file or --tls-client-ca) and TLS (--tls-cert and --tls-key): anyone who reaches the port could read, change and close every session; add them, or pass --insecure if the network is trusted',
-  ]);
+  t.deepEqual(
+    messages(bare.stderr).map((m) => [m.level, m.msg]),
+    [
+      [
+        60,
+        'varledger: refusing to listen on 0.0.0.0 without auth (--auth-file or --tls-client-ca) and TLS (--tls-cert and --tls-key): anyone who reaches the port could read, change and close every session; add them, or pass --insecure if the network is trusted',
+      ],
+    ],
+  );
   t.is(authOnly.code, 1);
-  t.regex(authOnly.stderr, /^varledger: refusing to listen on :: without TLS \(--tls-cert and --tls-key\)/);
+  t.regex(messages(authOnly.stderr)[0]?.msg ?? '', /^varledger: refusing to listen on :: without TLS \(--tls-cert and --tls-key\)/);
   t.false(existsSync(join(dir, 'a.db')), 'no database was created');
   t.deepEqual(bare.stdout, []);
 });

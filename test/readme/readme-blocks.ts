@@ -14,7 +14,9 @@
  *   js       the README's one server-side tools module: the server the sh
  *            and ts blocks talk to is started with it
  *   console  a transcript against the demo ledger: each `$ ` command runs in
- *            bash, and its output must equal the lines shown (timings masked)
+ *            bash, and its output must equal the lines shown (timings, and a
+ *            JSON log line's time, pid and hostname, masked)
+ *   json     a file's contents: must parse
  *   text     not code (diagrams)
  *
  * Addresses: the README's server is 127.0.0.1:50051; the tests' listens on
@@ -66,5 +68,8 @@ export function transcript(code: string): TranscriptStep[] {
   return steps.map((s) => ({ command: s.command, output: s.output.map((l) => `${l}\n`).join('') }));
 }
 
-/** Figures that differ run to run (replay's timing), masked on both sides. */
-export const maskTimings = (text: string): string => text.replace(/in \d+\.\d+ s, \d+ events\/s/g, 'in <t> s, <n> events/s');
+/** Figures that differ run to run (replay's timing, a log line's time, pid, host), masked on both sides. */
+export const maskTimings = (text: string): string =>
+  text
+    .replace(/in \d+\.\d+ s, \d+ events\/s/g, 'in <t> s, <n> events/s')
+    .replace(/"time":\d+,"pid":\d+,"hostname":"[^"]*"/g, '"time":<t>,"pid":<p>,"hostname":<h>');
