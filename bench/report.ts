@@ -7,9 +7,12 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/package-root.js';
 import type { AuthOverheadResult } from './auth-overhead.js';
 import { auditTargets, type AuditCliResult } from './audit-cli.js';
+import type { BridgeBatchResult } from './bridge-batch.js';
 import type { ClientCacheResult } from './client-cache.js';
 import type { CommitVsSingleResult } from './commit-vs-single.js';
 import type { HistoryLatencyResult } from './history-latency.js';
+import { bridgeRows, pythonRows } from './python-report.js';
+import type { PythonTableResult } from './python-table.js';
 import type { StartupFoldResult } from './startup-fold.js';
 import type { ThroughputResult } from './throughput.js';
 import type { ToolLatencyResult } from './tool-latency.js';
@@ -27,6 +30,8 @@ export interface CoreResults {
   tools?: ToolLatencyResult;
   auth?: AuthOverheadResult;
   auditCli?: AuditCliResult;
+  bridgeBatch?: BridgeBatchResult;
+  python?: PythonTableResult;
 }
 
 export interface TargetRow {
@@ -244,6 +249,8 @@ export function targetRows(results: CoreResults): TargetRow[] {
     });
   }
   if (auditCli) rows.push(...auditTargets(auditCli));
+  if (results.bridgeBatch) rows.push(...bridgeRows(results.bridgeBatch));
+  if (results.python) rows.push(...pythonRows(results.python));
   return rows;
 }
 

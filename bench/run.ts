@@ -33,11 +33,20 @@
  *   audit       `varledger audit` through the CLI on a 200,000-event log:
  *               the default (newest 100), `--limit 0` first row, total,
  *               peak RSS against a log half the size    audit-cli.ts
+ *   bridge      Snakepit bridge: SetVariables / GetVariables of 100 vs one
+ *               SetVariable / GetVariable (medians; target ≤ 3× each)
+ *                                                            bridge-batch.ts
+ *   python      the seeds' table from Python (Snakepit's SessionContext when
+ *               VARLEDGER_SNAKEPIT_DIR names a checkout, else our test
+ *               worker) beside the native API: register, get uncached /
+ *               cached, update, 100 singles vs a batch of 100, get+set from
+ *               1 and 10 threads; needs Debian's python3-grpcio & co.
+ *                                                            python-table.ts
  *
  * Select a subset by name, as arguments or a comma-separated env var:
  *   npm run bench -- fold            npm run bench -- unary commit
  *   BENCH_ONLY=unary,throughput npm run bench
- * No selection runs all ten (about 3 minutes on a 2-core machine: fold
+ * No selection runs all twelve (about 3½ minutes on a 2-core machine: fold
  * ≈ 28 s, most of it writing the log; history ≈ 16 s; client ≈ 21 s;
  * tools ≈ 15 s).
  *
@@ -56,6 +65,11 @@
  *                              watch: sequential latency samples per case
  *                              (2000), writes for events/s (10000), calls per
  *                              watched/unwatched round (3000)
+ *   BENCH_BRIDGE_ROUNDS, BENCH_PYTHON_ROUNDS
+ *                              bridge: rounds of the four calls (200);
+ *                              python: rounds of singles vs batch (9)
+ *   VARLEDGER_SNAKEPIT_DIR     a Snakepit checkout at 40d87b1: the python
+ *                              section then uses Snakepit's own client
  *
  * Prints a table of each figure against its target and writes the results,
  * with the conditions they were measured under, to the untracked
@@ -69,8 +83,10 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { runAuthOverhead } from './auth-overhead.js';
 import { runAuditCli } from './audit-cli.js';
 import { runClientCache } from './client-cache.js';
+import { runBridgeBatch } from './bridge-batch.js';
 import { runCommitVsSingle } from './commit-vs-single.js';
 import { runHistoryLatency } from './history-latency.js';
+import { runPythonTable } from './python-table.js';
 import { printTable, targetRows, writeResults, type CoreResults } from './report.js';
 import { serverPlacement, startBenchServer, type BenchServer } from './server-fixture.js';
 import { runStartupFold } from './startup-fold.js';
@@ -80,7 +96,7 @@ import { runToolLatency } from './tool-latency.js';
 import { runUnaryLatency } from './unary-latency.js';
 import { runWatchDelivery } from './watch-delivery.js';
 
-const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools', 'auth', 'audit'] as const;
+const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools', 'auth', 'audit', 'bridge', 'python'] as const;
 
 class UsageError extends Error {}
 type Section = (typeof SECTIONS)[number];
@@ -168,6 +184,12 @@ async function main(): Promise<void> {
         break;
       case 'audit':
         results.auditCli = await step(section, runAuditCli);
+        break;
+      case 'bridge':
+        results.bridgeBatch = await step(section, () => withServer((server) => runBridgeBatch(server)));
+        break;
+      case 'python':
+        results.python = await step(section, () => withServer(runPythonTable));
         break;
     }
   }

@@ -45,9 +45,12 @@ export function decodeAny(any: Any | undefined, binary: Uint8Array | undefined, 
   return { value: fromJson(parseJson(text, field), text.trim(), field), encoding: 'json' };
 }
 
+/** One decoder for every value: constructing one per call cost more than decoding a short value. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 function utf8(bytes: Uint8Array, field: string): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return strictUtf8.decode(bytes);
   } catch {
     throw new DomainError('invalid_request', `${field} is not valid UTF-8 JSON`);
   }

@@ -108,6 +108,8 @@ export function bridgeVariableHandlers(service: LedgerService, encodings: Encodi
       const keys: string[] = [];
       const encodingsOf: ValueEncoding[] = [];
       const operations: SetVariable[] = [];
+      // One copy for the whole batch: operations only read it.
+      const metadata = { ...req.metadata };
       for (const [key, any] of Object.entries(req.updates)) {
         try {
           const decoded = decodeAny(any, req.binaryUpdates[key], `updates[${key}]`);
@@ -116,7 +118,7 @@ export function bridgeVariableHandlers(service: LedgerService, encodings: Encodi
             sessionId,
             identifier: parseIdentifier(key),
             value: decoded.value,
-            metadata: { ...req.metadata },
+            metadata,
           });
           keys.push(key);
           encodingsOf.push(decoded.encoding);

@@ -1,8 +1,8 @@
 /** varledger's variables, sessions and history in Snakepit's message shapes. */
-import { DomainError, VARIABLE_TYPES, type VariableState, type VariableType } from '../domain/index.js';
-import { Variable_Source, type Variable, type VariableHistoryEntry } from '../gen/snakepit/bridge/snakepit_bridge.js';
+import { DomainError, VARIABLE_TYPES, type Constraints, type Value, type VariableState, type VariableType } from '../domain/index.js';
+import { Variable_Source, type OptimizationStatus, type Variable, type VariableHistoryEntry } from '../gen/snakepit/bridge/snakepit_bridge.js';
 import type { HistoryEntry } from '../service/ledger-service.js';
-import { encodeValue } from './any-codec.js';
+import { encodeValue, type EncodedValue, type ValueEncoding } from './any-codec.js';
 import { constraintsToJson } from './constraints-json.js';
 import type { EncodingMemory } from './encoding-memory.js';
 
@@ -20,20 +20,47 @@ function sourceOf(v: VariableState): Variable_Source {
   return v.metadata['source']?.toLowerCase() === 'python' ? Variable_Source.PYTHON : Variable_Source.ELIXIR;
 }
 
+// A recorded value and a variable's constraints are immutable objects (the
+// projection replaces, never edits, them), so each is encoded once and the
+// encoding reused by every read until the variable changes — instead of once
+// per variable per reply (JSON text, pickles, constraints_json).
+const encodedValues = new WeakMap<Value, EncodedValue & { readonly type: VariableType; readonly encoding: ValueEncoding }>();
+const constraintsJson = new WeakMap<Constraints, { readonly type: VariableType; readonly json: string }>();
+
+function encodedValueOf(type: VariableType, value: Value, encoding: ValueEncoding): EncodedValue {
+  const cached = encodedValues.get(value);
+  if (cached?.type === type && cached.encoding === encoding) return cached;
+  const encoded = { ...encodeValue(type, value, encoding), type, encoding };
+  encodedValues.set(value, encoded);
+  return encoded;
+}
+
+function constraintsJsonOf(type: VariableType, constraints: Constraints): string {
+  const cached = constraintsJson.get(constraints);
+  if (cached?.type === type) return cached.json;
+  const json = constraintsToJson(type, constraints);
+  constraintsJson.set(constraints, { type, json });
+  return json;
+}
+
+/** Read-only on the wire: varledger never optimises. */
+const NOT_OPTIMIZING: OptimizationStatus = Object.freeze({ optimizing: false, optimizerId: '', startedAt: undefined });
+
 export function variableToBridge(v: VariableState, encodings: EncodingMemory): Variable {
-  const { any, binary } = encodeValue(v.type, v.value, encodings.encodingOf(v.sessionId, v.id));
+  const { any, binary } = encodedValueOf(v.type, v.value, encodings.encodingOf(v.sessionId, v.id));
   return {
     id: v.id,
     name: v.name,
     type: v.type,
     value: any,
-    constraintsJson: constraintsToJson(v.type, v.constraints),
-    metadata: { ...v.metadata },
+    constraintsJson: constraintsJsonOf(v.type, v.constraints),
+    // Only read by the encoder: the frozen projection object serves as is.
+    metadata: v.metadata as { [key: string]: string },
     source: sourceOf(v),
     lastUpdatedAt: new Date(v.updatedAt),
     version: v.version,
     accessControlJson: '',
-    optimizationStatus: { optimizing: false, optimizerId: '', startedAt: undefined },
+    optimizationStatus: NOT_OPTIMIZING,
     binaryValue: binary,
   };
 }

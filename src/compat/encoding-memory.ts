@@ -16,6 +16,8 @@ export class EncodingMemory {
   }
 
   remember(sessionId: SessionId, variableId: VariableId, encoding: ValueEncoding): void {
+    // The common case — JSON values, nothing binary remembered — costs no key.
+    if (encoding === 'json' && this.byVariable.size === 0) return;
     const key = EncodingMemory.key(sessionId, variableId);
     if (encoding === 'json') this.byVariable.delete(key);
     else this.byVariable.set(key, encoding);
@@ -26,6 +28,7 @@ export class EncodingMemory {
   }
 
   encodingOf(sessionId: SessionId, variableId: VariableId): ValueEncoding {
+    if (this.byVariable.size === 0) return 'json';
     return this.byVariable.get(EncodingMemory.key(sessionId, variableId)) ?? 'json';
   }
 }
