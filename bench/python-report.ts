@@ -34,6 +34,18 @@ export function bridgeRows(b: BridgeBatchResult): Row[] {
       target: '—',
       met: null,
     },
+    {
+      benchmark: `  (in process: service commit of ${n} sets vs one set)`,
+      measured: `${fmt(b.inProcess.serviceCommitOverSet, 1)}× (${ms(b.inProcess.serviceCommitMs)} vs ${ms(b.inProcess.serviceSetMs)})`,
+      target: '—',
+      met: null,
+    },
+    {
+      benchmark: `  (in process: bridge decode / encode of ${n} values)`,
+      measured: `${fmt(b.inProcess.bridgeDecodeUs)} µs / ${fmt(b.inProcess.bridgeEncodeUs)} µs`,
+      target: '—',
+      met: null,
+    },
   ];
 }
 
