@@ -258,11 +258,13 @@ class Worker:
         )
         return reply.variable.version, decode_value(reply.variable.value, reply.variable.binary_value)
 
-    def watch(self, identifiers, include_initial=True):
+    def watch(self, identifiers, include_initial=True, timeout=30):
+        # The deadline only guards a broken server: the stream is cancelled long before it.
         return self.stub.WatchVariables(
             pb2.WatchVariablesRequest(
                 session_id=self.session_id, variable_identifiers=identifiers, include_initial_values=include_initial
-            )
+            ),
+            timeout=timeout,
         )
 
     def elixir_tools(self):
