@@ -60,6 +60,7 @@ function reportStartupFailure(logger: Logger, text: string): void {
 interface ServeOptions {
   host: string;
   port: number;
+  httpPort?: number;
   data: string;
   durability: 'normal' | 'full';
   maxMessageBytes: number;
@@ -83,6 +84,11 @@ export function serveCommand(): Command {
       new Option('--port <port>', 'port to listen on (0 = any free port)')
         .env('VARLEDGER_PORT')
         .default(50051)
+        .argParser(integer(0, 65535)),
+    )
+    .addOption(
+      new Option('--http-port <port>', 'also serve the web view on this port (0 = any free port); off when not given')
+        .env('VARLEDGER_HTTP_PORT')
         .argParser(integer(0, 65535)),
     )
     .addOption(new Option('--data <path>', 'SQLite database file').env('VARLEDGER_DATA').default('data/ledger.db'))
@@ -162,6 +168,7 @@ export function serveCommand(): Command {
             }),
           ...(opts.authFile !== undefined && { authFile: opts.authFile }),
           insecure: opts.insecure === true,
+          ...(opts.httpPort !== undefined && { httpPort: opts.httpPort }),
           logger,
         });
       } catch (error) {
@@ -175,6 +182,10 @@ export function serveCommand(): Command {
       );
       // The one line on stdout: supervisors and tests wait for it.
       process.stdout.write(`GRPC_READY:${server.port}\n`);
+      if (server.httpPort !== undefined) {
+        logger.info({ host: opts.host, port: server.httpPort }, 'web view listening');
+        process.stdout.write(`HTTP_READY:${server.httpPort}\n`);
+      }
 
       const stop = (signal: string) => {
         logger.info({ signal }, 'shutting down');

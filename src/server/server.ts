@@ -31,6 +31,9 @@ import { PrincipalLimiter } from '../auth/limits.js';
 import { authInterceptor } from './auth-interceptor.js';
 import { withRequestSizes } from './request-size.js';
 import { ReloadableTlsCredentials, type TlsFiles } from './tls.js';
+import type { WebAccess } from '../web/access.js';
+import { webLedger } from '../web/ledger-port.js';
+import { startWebServer, type RunningWebServer } from '../web/web-server.js';
 
 export interface ServerOptions {
   readonly host: string;
@@ -68,10 +71,17 @@ export interface ServerOptions {
   readonly insecure?: boolean;
   /** Clock of the per-principal limits (ms); tests inject one. */
   readonly limitsClock?: () => number;
+  /** Serve the web view on this port of the same host (0 picks a free one); undefined: no web view. */
+  readonly httpPort?: number;
+  /** Who may do what in the web view; default: no authentication. */
+  readonly webAccess?: WebAccess;
 }
 
 export interface RunningServer {
   readonly port: number;
+  /** The web view's port, when it is served. */
+  readonly httpPort?: number;
+  readonly web?: RunningWebServer;
   readonly service: LedgerService;
   readonly watchHub: WatchHub;
   /** Server-side and worker-hosted tools, shared by both APIs. */
@@ -211,6 +221,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw error;
   }
 
+  let web: RunningWebServer | undefined;
+  if (options.httpPort !== undefined) {
+    try {
+      web = await startWebServer({
+        host: options.host,
+        port: options.httpPort,
+        ledger: webLedger(service),
+        dataPath: options.dataPath,
+        logger,
+        ...(options.webAccess && { access: options.webAccess }),
+      });
+    } catch (error) {
+      server.forceShutdown();
+      service.close();
+      throw error;
+    }
+  }
+
   const sweepMs = options.expirySweepMs ?? 1000;
   const sweep =
     sweepMs > 0
@@ -239,6 +267,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= new Promise<void>((resolve) => {
+      // Browsers' live streams end first, with a `shutdown` event.
+      const webClosed = web?.close() ?? Promise.resolve();
       clearInterval(sweep);
       clearInterval(poll);
       // Watch streams never end on their own; tell clients to reconnect and resume.
@@ -249,9 +279,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       for (const name of ['', LEDGER_SERVICE_NAME, BRIDGE_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
       authority.close();
       server.tryShutdown(() => {
-        service.close();
-        logger.info('stopped');
-        resolve();
+        void webClosed.then(() => {
+          service.close();
+          logger.info('stopped');
+          resolve();
+        });
       });
     });
     return stopping;
@@ -266,7 +298,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger.error({ err: error }, 'TLS certificates not reloaded; the previous ones stay in use');
     }
   };
-  return { port, service, watchHub, toolHub, authority, reloadSecurity, shutdown };
+  return { port, ...(web && { httpPort: web.port, web }), service, watchHub, toolHub, authority, reloadSecurity, shutdown };
 }
 
 /** With auth on, an actor is `principal` or `principal/label`. */

@@ -1,0 +1,85 @@
+/**
+ * The web view's HTTP server (`serve --http-port`): binds, serves the app,
+ * and on shutdown ends every live stream (browsers see a `shutdown` event)
+ * before closing the connections.
+ */
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { OPEN_ACCESS, type WebAccess } from './access.js';
+import type { WebLedger } from './ledger-port.js';
+import { LiveFeed } from './live-feed.js';
+import { VerifyJob } from './verify-job.js';
+import { webApp } from './web-app.js';
+
+export interface WebServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly ledger: WebLedger;
+  /** The database file, for "verify now". */
+  readonly dataPath: string;
+  readonly logger: Logger;
+  /** Default: no authentication, like the gRPC API without it. */
+  readonly access?: WebAccess;
+  /** Bytes queued per live page before it falls back to reading the log. */
+  readonly liveBufferBytes?: number;
+  /** Open live streams at most. */
+  readonly maxLiveStreams?: number;
+}
+
+export interface RunningWebServer {
+  readonly port: number;
+  /** Live streams open now (browser pages following a session or the log). */
+  readonly liveStreams: number;
+  close(): Promise<void>;
+}
+
+/** The actor recorded for a rollback made without signing in (auth off). */
+export const WEB_ACTOR = 'web';
+
+export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
+  const { logger } = options;
+  const feed = new LiveFeed(options.ledger, {
+    ...(options.liveBufferBytes !== undefined && { maxBufferBytes: options.liveBufferBytes }),
+    ...(options.maxLiveStreams !== undefined && { maxStreams: options.maxLiveStreams }),
+    onError: (error) => logger.error({ err: error }, 'web live update failed'),
+  });
+  const verify = new VerifyJob(options.dataPath);
+  const app = webApp({ ledger: options.ledger, feed, verify, anonymousActor: WEB_ACTOR, access: options.access ?? OPEN_ACCESS, logger });
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: options.host, port: options.port }) as Server;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    feed.close('not started');
+    throw error;
+  }
+  server.on('error', (error) => logger.error({ err: error }, 'web server error'));
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    get liveStreams() {
+      return feed.size;
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        feed.close('server shutting down');
+        verify.stop();
+        server.close(() => resolve());
+        // Streams just ended; idle keep-alive connections would hold close() open.
+        server.closeIdleConnections();
+        setImmediate(() => server.closeAllConnections());
+      });
+      return closing;
+    },
+  };
+}
