@@ -1,4 +1,4 @@
-/** Small helpers shared by the gRPC benchmarks: values and session seeding. */
+/** Small helpers shared by the gRPC benchmarks: values, session seeding, the zero-work call. */
 import type { LedgerRpc } from '../src/client/ledger-rpc.js';
 import { VariableType, type Value } from '../src/gen/varledger/v1/ledger.js';
 
@@ -21,4 +21,25 @@ export async function seedFloats(rpc: LedgerRpc, sessionId: string, count: numbe
     ACTOR,
   );
   return names;
+}
+
+const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * grpc.health.v1.Health/Check with an empty request: the same channel and
+ * server, but no varledger code on either side — the zero-work floor that
+ * varledger's own calls are compared with.
+ */
+export function healthCheck(rpc: LedgerRpc): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    // An empty HealthCheckRequest is zero bytes; the reply is left undecoded.
+    rpc.grpc.makeUnaryRequest<Buffer, Buffer>(
+      HEALTH_CHECK_PATH,
+      (b) => b,
+      (b) => b,
+      EMPTY,
+      (error) => (error ? reject(error) : resolve()),
+    );
+  });
 }

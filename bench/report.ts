@@ -78,6 +78,7 @@ export function targetRows(results: CoreResults): TargetRow[] {
       target: '≥ 8,000 calls/s',
       met: throughput.callsPerSecond >= 8000,
     });
+    rows.push({ benchmark: `  (gRPC floor: Health/Check, ${throughput.conditions.concurrency} in flight)`, measured: `${fmt(throughput.floorCallsPerSecond)} calls/s`, target: '—', met: null });
   }
   if (commitVsSingle) {
     const n = commitVsSingle.conditions.operations;

@@ -76,6 +76,9 @@
  * bench/results/local/core-<ISO time>.json and …/local/core-latest.json.
  * The committed baseline, bench/results/core-baseline.json, is rewritten
  * only when asked: BENCH_BASELINE=1 npm run bench.
+ * When unary or throughput ran, an SVG chart of them beside the zero-work
+ * server goes beside the JSON (core-<ISO time>.svg, core-latest.svg, and
+ * core-baseline.svg with the baseline; chart.ts).
  * Each gRPC section gets its own server and temp database; all are shut down
  * and removed before the process exits.
  */
@@ -86,6 +89,7 @@ import { runClientCache } from './client-cache.js';
 import { runBridgeBatch } from './bridge-batch.js';
 import { runCommitVsSingle } from './commit-vs-single.js';
 import { runHistoryLatency } from './history-latency.js';
+import { benchChartSvg, writeChart } from './chart.js';
 import { runPythonTable } from './python-table.js';
 import { printTable, targetRows, writeResults, type CoreResults } from './report.js';
 import { serverPlacement, startBenchServer, type BenchServer } from './server-fixture.js';
@@ -196,19 +200,20 @@ async function main(): Promise<void> {
 
   const rows = targetRows(results);
   printTable(rows);
-  const paths = writeResults(
-    {
-      suite: 'core',
-      timestamp: startedAt.toISOString(),
-      durationSeconds: round(since(start) / 1000, 1),
-      sections,
-      conditions: { ...before, loadAverageAtEnd: loadavg().map((x) => round(x, 2)) },
-      targets: rows,
-      results,
-    },
-    startedAt,
-    process.env.BENCH_BASELINE === '1',
-  );
+  const document = {
+    suite: 'core',
+    timestamp: startedAt.toISOString(),
+    durationSeconds: round(since(start) / 1000, 1),
+    sections,
+    conditions: { ...before, loadAverageAtEnd: loadavg().map((x) => round(x, 2)) },
+    targets: rows,
+    results,
+  };
+  const baseline = process.env.BENCH_BASELINE === '1';
+  const paths = writeResults(document, startedAt, baseline);
+  // The chart of latency and throughput beside the zero-work server (when those ran).
+  const svg = benchChartSvg(document);
+  if (svg) paths.push(...writeChart(svg, startedAt, baseline));
   console.log(`results: ${paths.join(', ')}`);
 }
 

@@ -10,7 +10,7 @@
 import { Bench } from 'tinybench';
 import { LedgerRpc } from '../src/client/ledger-rpc.js';
 import { VariableType } from '../src/gen/varledger/v1/ledger.js';
-import { ACTOR, floatValue, seedFloats } from './ledger-setup.js';
+import { ACTOR, floatValue, healthCheck, seedFloats } from './ledger-setup.js';
 import type { BenchServer } from './server-fixture.js';
 import { latencyFigure, type LatencyFigure } from './latency-figure.js';
 
@@ -30,8 +30,6 @@ export interface UnaryLatencyResult {
   };
 }
 
-const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
-const EMPTY = Buffer.alloc(0);
 const TIME_MS = Number(process.env.BENCH_LATENCY_MS ?? 3000);
 const WARMUP_MS = 500;
 const MIN_ITERATIONS = 500;
@@ -61,19 +59,8 @@ export async function runUnaryLatency(server: BenchServer): Promise<UnaryLatency
       warmupIterations: 200,
       throws: true,
     });
-    const healthCheck = () =>
-      new Promise<void>((resolve, reject) => {
-        // An empty HealthCheckRequest is zero bytes; the reply is left undecoded.
-        rpc.grpc.makeUnaryRequest<Buffer, Buffer>(
-          HEALTH_CHECK_PATH,
-          (b) => b,
-          (b) => b,
-          EMPTY,
-          (error) => (error ? reject(error) : resolve()),
-        );
-      });
     bench
-      .add('Health/Check (gRPC floor)', healthCheck)
+      .add('Health/Check (gRPC floor)', () => healthCheck(rpc))
       .add('GetVariable', async () => {
         const name = names[getIndex++ % names.length] as string;
         await rpc.call('getVariable', { sessionId: 'lat-get', identifier: name });
