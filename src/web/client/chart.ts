@@ -18,6 +18,8 @@ export const isPlottable = (variable: VariableJson): boolean => variable.type !=
 
 interface Plan {
   readonly series: uPlot.Series[];
+  /** A fixed value range (categories), else automatic. */
+  readonly yRange?: [number, number];
   readonly ys: (entry: HistoryEntryJson) => (number | null)[];
   readonly yAxis: uPlot.Axis;
 }
@@ -38,6 +40,7 @@ function plan(variable: VariableJson, entries: readonly HistoryEntryJson[], mode
         series: [{ ...base, label: variable.name, paths: stepped }],
         ys: (e) => [valueNumber(e.value)],
         yAxis: { splits: () => [0, 1], values: (_u, splits) => splits.map((s) => (s === 1 ? 'true' : 'false')) },
+        yRange: [-0.25, 1.25],
       };
     case 'choice':
     case 'module': {
@@ -45,7 +48,8 @@ function plan(variable: VariableJson, entries: readonly HistoryEntryJson[], mode
       return {
         series: [{ ...base, label: variable.name, paths: stepped, value: (_u, v) => (v === null ? '—' : (cats[v] ?? '')) }],
         ys: (e) => [e.value.kind === 'string' ? cats.indexOf(e.value.value) : null],
-        yAxis: { splits: () => cats.map((_, i) => i), values: (_u, splits) => splits.map((s) => cats[s] ?? ''), size: 90 },
+        yAxis: { splits: () => cats.map((_, i) => i), values: (_u, splits) => splits.map((s) => cats[s] ?? ''), size: 100 },
+        yRange: [-0.5, Math.max(cats.length - 0.5, 0.5)],
       };
     }
     case 'embedding':
@@ -93,7 +97,7 @@ export class ValueChart {
         ...this.size(),
         series: [{ label: 'time' }, ...p.series],
         axes: [{ stroke: '#64748b', grid: { stroke: '#e2e8f0' } }, { stroke: '#64748b', grid: { stroke: '#e2e8f0' }, ...p.yAxis }],
-        scales: { x: { time: true } },
+        scales: { x: { time: true }, ...(p.yRange && { y: { range: p.yRange } }) },
         legend: { live: true },
         cursor: { drag: { x: true, y: false } },
       },

@@ -18,7 +18,7 @@ const MAX_DIMS = 16;
 
 function fullValue(v: VariableJson): HTMLElement {
   const value = v.value;
-  if (value.kind === 'string') return h('pre', { class: 'value-full', 'data-field': 'current' }, value.value);
+  if (value.kind === 'string' && v.type !== 'choice' && v.type !== 'module') return h('pre', { class: 'value-full', 'data-field': 'current' }, value.value);
   if (value.kind === 'vector' || value.kind === 'tensor') {
     return h('div', { 'data-field': 'current' }, valueText(value), h('div', { class: 'muted mono' }, `first ${value.head.length}: [${numberList(value.head)}]`));
   }
