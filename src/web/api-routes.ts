@@ -4,7 +4,6 @@
  * Every route states the permission it needs (auth-middleware.ts).
  */
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import picomatch from 'picomatch';
 import {
   findVariable,
@@ -175,7 +174,7 @@ export function apiRoutes({ ledger, feed, verify, anonymousActor }: ApiDeps): Ho
     return c.json(body);
   });
 
-  api.post('/sessions/:session/variables/:variable/rollback', guard('write'), bodyLimit({ maxSize: 16 * 1024, onError: () => { throw httpError(413, 'Request body too large'); } }), async (c) => {
+  api.post('/sessions/:session/variables/:variable/rollback', guard('write'), async (c) => {
     const sessionId = sessionParam(c);
     const body: unknown = await c.req.json().catch(() => undefined);
     if (typeof body !== 'object' || body === null) throw httpError(400, 'Send a JSON object: {"targetVersion": N, "expectedVersion"?: N, "reason"?: "…"}');

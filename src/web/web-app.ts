@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
@@ -13,7 +14,7 @@ import type { Logger } from 'pino';
 import type { WebAccess } from './access.js';
 import { apiRoutes, type ApiDeps } from './api-routes.js';
 import { resolvePrincipal, TOKEN_COOKIE, type WebEnv } from './auth-middleware.js';
-import { errorResponse } from './http-errors.js';
+import { errorResponse, httpError } from './http-errors.js';
 
 /** Built by `npm run build` (scripts/build-web.mjs) next to this file. */
 export const ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
@@ -69,6 +70,8 @@ export function webApp(options: WebAppOptions): Hono<WebEnv> {
   // Forms and fetches that change something must come from these pages.
   app.use('*', csrf());
   app.use('*', resolvePrincipal(access));
+  // Nothing this app accepts is large: a token, a reason.
+  app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: () => { throw httpError(413, 'Request body too large'); } }));
 
   app.post('/login', async (c) => {
     const form = await c.req.parseBody();
