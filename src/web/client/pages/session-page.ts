@@ -119,7 +119,7 @@ export async function sessionPage(app: HTMLElement, me: WhoAmIJson, sessionId: s
   const pick = (raw: string) => {
     const revision = Math.round(Number(raw));
     if (!Number.isFinite(revision) || revision < session.createdRevision) return;
-    pinned = revision >= newest && session.status === 'active' ? undefined : Math.min(revision, newest);
+    pinned = revision >= newest ? undefined : revision;
     slider.value = String(pinned ?? newest);
     number.value = String(pinned ?? newest);
     liveButton.setAttribute('aria-pressed', String(pinned === undefined));
