@@ -4,7 +4,6 @@
  * Every route states the permission it needs (auth-middleware.ts).
  */
 import { Hono, type Context } from 'hono';
-import picomatch from 'picomatch';
 import {
   findVariable,
   parseIdentifier,
@@ -27,6 +26,7 @@ import type {
 } from './api-types.js';
 import { guard, may, type WebEnv } from './auth-middleware.js';
 import { httpError } from './http-errors.js';
+import { sessionGlob } from './session-glob.js';
 import { historyEntryJson, MAX_PICKED, sessionJson, variableJson } from './json.js';
 import type { WebLedger } from './ledger-port.js';
 import { SSE_HEADERS, type LiveFeed } from './live-feed.js';
@@ -120,7 +120,7 @@ export function apiRoutes({ ledger, feed, verify, anonymousActor }: ApiDeps): Ho
   api.get('/sessions', signedIn, (c) => {
     const pageSize = Math.max(1, count(c, 'page_size', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE));
     const pattern = patternParam(c);
-    const matches = pattern === '' ? () => true : picomatch(pattern, { bash: true, dot: true });
+    const matches = sessionGlob(pattern);
     const found: SessionJson[] = [];
     let token = c.req.query('page_token') ?? '';
     let exhausted = false;

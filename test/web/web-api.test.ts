@@ -30,6 +30,8 @@ test('sessions: state, variable count, last change and its actor; a glob filters
   );
   const filtered = await getJson(`${base}/api/sessions?pattern=exp-*`);
   t.deepEqual(filtered.body.sessions.map((s: any) => s.id), ['exp-1', 'exp-2']);
+  t.deepEqual((await getJson(`${base}/api/sessions?pattern=e?p-2`)).body.sessions.map((s: any) => s.id), ['exp-2']);
+  t.deepEqual((await getJson(`${base}/api/sessions?pattern=${encodeURIComponent('exp-[12]')}`)).body.sessions, [], 'brackets are literal');
   const paged = await getJson(`${base}/api/sessions?page_size=2`);
   t.deepEqual(paged.body.sessions.map((s: any) => s.id), ['exp-1', 'exp-2']);
   const rest = await getJson(`${base}/api/sessions?page_size=2&page_token=${paged.body.nextPageToken}`);
@@ -131,4 +133,15 @@ test('integrity: the digest is the log\u2019s chain head, and verify now runs `v
   t.true(verified.body.ok);
   t.is(verified.body.output, `OK: 2 events, 0 snapshots match the log, head ${digest.revision}:${digest.hash}`);
   t.deepEqual((await getJson(`${base}/api/verify`)).body, verified.body);
+});
+
+test('a hostile glob is matched in linear time and does not stall other requests', async (t) => {
+  const { rpc, base } = await webLedger(t);
+  await rpc.call('registerVariable', { sessionId: 'a'.repeat(120), name: 'x', type: VariableType.VARIABLE_TYPE_FLOAT, initialValue: floatValue(1) });
+  // Backtracking matchers take seconds on this; RE2 answers at once.
+  const hostile = `${'*a'.repeat(60)}*b`;
+  const [list, whoami] = await Promise.all([getJson(`${base}/api/sessions?pattern=${hostile}`), getJson(`${base}/api/whoami`)]);
+  t.is(list.status, 200);
+  t.deepEqual(list.body.sessions, []);
+  t.is(whoami.status, 200);
 });
