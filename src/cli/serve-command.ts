@@ -183,7 +183,7 @@ export function serveCommand(): Command {
       // The one line on stdout: supervisors and tests wait for it.
       process.stdout.write(`GRPC_READY:${server.port}\n`);
       if (server.httpPort !== undefined) {
-        logger.info({ host: opts.host, port: server.httpPort }, 'web view listening');
+        logger.info({ host: opts.host, port: server.httpPort, protocol: server.web?.protocol }, 'web view listening');
         process.stdout.write(`HTTP_READY:${server.httpPort}\n`);
       }
 

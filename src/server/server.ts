@@ -33,6 +33,7 @@ import { withRequestSizes } from './request-size.js';
 import { ReloadableTlsCredentials, type TlsFiles } from './tls.js';
 import type { WebAccess } from '../web/access.js';
 import { webLedger } from '../web/ledger-port.js';
+import { authorityAccess } from '../web/authority-access.js';
 import { startWebServer, type RunningWebServer } from '../web/web-server.js';
 
 export interface ServerOptions {
@@ -73,7 +74,7 @@ export interface ServerOptions {
   readonly limitsClock?: () => number;
   /** Serve the web view on this port of the same host (0 picks a free one); undefined: no web view. */
   readonly httpPort?: number;
-  /** Who may do what in the web view; default: no authentication. */
+  /** Who may do what in the web view; default: the server's authentication (the same principals and grants as gRPC). */
   readonly webAccess?: WebAccess;
 }
 
@@ -230,10 +231,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         ledger: webLedger(service),
         dataPath: options.dataPath,
         logger,
-        ...(options.webAccess && { access: options.webAccess }),
+        access: options.webAccess ?? authorityAccess(authority),
+        ...(options.tls && { tls: options.tls }),
       });
     } catch (error) {
       server.forceShutdown();
+      authority.close();
       service.close();
       throw error;
     }
@@ -293,6 +296,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!tls) return;
     try {
       await tls.reload();
+      await web?.reloadTls();
       logger.info('TLS certificates reloaded');
     } catch (error) {
       logger.error({ err: error }, 'TLS certificates not reloaded; the previous ones stay in use');

@@ -21,11 +21,17 @@ export interface WebAccess {
    * whole ledger: `admin` there is what `verify` needs). Never throws.
    */
   allows(principal: WebPrincipal | undefined, permission: Permission, sessionId?: string): boolean;
+  /** The actor recorded on a change the principal makes through the web view. */
+  actorOf(principal: WebPrincipal | undefined): string;
 }
+
+/** What the web view calls itself in the audit trail. */
+export const WEB_LABEL = 'web';
 
 /** No authentication configured: as on the gRPC API, anyone may read, write and verify. */
 export const OPEN_ACCESS: WebAccess = {
   required: false,
   authenticate: () => undefined,
   allows: () => true,
+  actorOf: () => WEB_LABEL,
 };

@@ -44,8 +44,6 @@ export interface ApiDeps {
   readonly ledger: WebLedger;
   readonly feed: LiveFeed;
   readonly verify: VerifyJob;
-  /** The actor recorded for writes when nobody is signed in (auth off). */
-  readonly anonymousActor: string;
 }
 
 function count(c: Context, name: string, fallback: number, max: number): number {
@@ -102,7 +100,7 @@ function summary(ledger: WebLedger, session: SessionState, expiresAt: number | n
   return sessionJson(session, expiresAt, ledger.lastEvent(session));
 }
 
-export function apiRoutes({ ledger, feed, verify, anonymousActor }: ApiDeps): Hono<WebEnv> {
+export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
   const api = new Hono<WebEnv>();
 
   api.get('/whoami', (c) => {
@@ -190,7 +188,7 @@ export function apiRoutes({ ledger, feed, verify, anonymousActor }: ApiDeps): Ho
         metadata: reason ? { reason } : {},
         expectedVersion: expectedVersion === undefined ? undefined : parseVersion(expectedVersion),
       },
-      c.get('principal')?.name ?? anonymousActor,
+      c.get('access').actorOf(c.get('principal')),
     );
     return c.json({ variable: variableJson(variable, { fullStrings: true }) });
   });

@@ -3,9 +3,11 @@
  * and on shutdown ends every live stream (browsers see a `shutdown` event)
  * before closing the connections.
  */
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { OPEN_ACCESS, type WebAccess } from './access.js';
 import type { WebLedger } from './ledger-port.js';
@@ -27,17 +29,24 @@ export interface WebServerOptions {
   readonly liveBufferBytes?: number;
   /** Open live streams at most. */
   readonly maxLiveStreams?: number;
+  /** Serve HTTPS with the gRPC port's certificate: tokens never cross the network in clear text. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export interface RunningWebServer {
   readonly port: number;
   /** Live streams open now (browser pages following a session or the log). */
   readonly liveStreams: number;
+  readonly protocol: 'http' | 'https';
+  /** Reads the certificate files again for new connections (SIGHUP); throws, keeping the old ones, if they do not load. */
+  reloadTls(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The actor recorded for a rollback made without signing in (auth off). */
-export const WEB_ACTOR = 'web';
+async function readPem(files: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const [cert, key] = await Promise.all([readFile(files.certFile), readFile(files.keyFile)]);
+  return { cert, key };
+}
 
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   const { logger } = options;
@@ -47,8 +56,13 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     onError: (error) => logger.error({ err: error }, 'web live update failed'),
   });
   const verify = new VerifyJob(options.dataPath);
-  const app = webApp({ ledger: options.ledger, feed, verify, anonymousActor: WEB_ACTOR, access: options.access ?? OPEN_ACCESS, logger });
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: options.host, port: options.port }) as Server;
+  const app = webApp({ ledger: options.ledger, feed, verify, access: options.access ?? OPEN_ACCESS, logger });
+  const { tls } = options;
+  const server = (
+    tls
+      ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: await readPem(tls) })
+      : createAdaptorServer({ fetch: app.fetch })
+  ) as Server | HttpsServer;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -69,6 +83,10 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     port,
     get liveStreams() {
       return feed.size;
+    },
+    protocol: tls ? 'https' : 'http',
+    async reloadTls() {
+      if (tls) (server as HttpsServer).setSecureContext(await readPem(tls));
     },
     close() {
       closing ??= new Promise<void>((resolve) => {

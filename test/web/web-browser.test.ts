@@ -9,6 +9,7 @@ import { floatValue } from '../helpers/grpc-expect.js';
 import { VariableType } from '../../src/gen/varledger/v1/ledger.js';
 import { launchBrowser, withPage } from './browser.js';
 import { webLedger } from './web-fixture.js';
+import { startAuthLedger, TOKENS } from '../auth/auth-fixture.js';
 
 /** The live budget: a change must be on the page this soon. */
 const LIVE_MS = 2000;
@@ -117,5 +118,24 @@ test('the sessions list filters by glob, and the integrity page verifies the log
     const verdict = page.locator('[data-field="verdict"][data-ok="true"]');
     await verdict.waitFor({ timeout: LOAD_MS });
     t.regex((await verdict.textContent()) ?? '', new RegExp(`OK: ${digest.revision} events.*head ${digest.revision}:${digest.hash}`));
+  });
+});
+
+test('with auth on, the sign-in form leads to the pages, and a reader sees no rollback', async (t) => {
+  const ledger = await startAuthLedger(t, { httpPort: 0 });
+  const base = `http://127.0.0.1:${ledger.server.httpPort}`;
+  await ledger.as('alice').call('registerVariable', { sessionId: 'team-a-1', name: 't', type: VariableType.VARIABLE_TYPE_FLOAT, initialValue: floatValue(0.5) });
+  await ledger.as('alice').call('setVariable', { sessionId: 'team-a-1', identifier: 't', value: floatValue(0.9) });
+  await withPage(t, browser, async (page) => {
+    await page.goto(`${base}/sessions/team-a-1/variables/t`);
+    await page.waitForURL(/\/login\?next=/, { timeout: LOAD_MS });
+    await page.fill('input[name="token"]', 'not-a-token-0123456789');
+    await page.click('button[type="submit"]');
+    await page.locator('[role="alert"]:text("not valid")').waitFor({ timeout: LOAD_MS });
+    await page.fill('input[name="token"]', TOKENS.bob);
+    await page.click('button[type="submit"]');
+    await page.locator('figure.chart[data-points="2"]').waitFor({ timeout: LOAD_MS });
+    t.is(await page.locator('button[data-rollback]').count(), 0, 'bob may only read');
+    t.is(await page.locator('header .who span').textContent(), 'bob');
   });
 });
