@@ -32,9 +32,7 @@ import { authInterceptor } from './auth-interceptor.js';
 import { withRequestSizes } from './request-size.js';
 import { ReloadableTlsCredentials, type TlsFiles } from './tls.js';
 import type { WebAccess } from '../web/access.js';
-import { webLedger } from '../web/ledger-port.js';
-import { authorityAccess } from '../web/authority-access.js';
-import { startWebServer, type RunningWebServer } from '../web/web-server.js';
+import type { RunningWebServer } from '../web/web-server.js';
 
 export interface ServerOptions {
   readonly host: string;
@@ -225,13 +223,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let web: RunningWebServer | undefined;
   if (options.httpPort !== undefined) {
     try {
-      web = await startWebServer({
+      // Loaded only when asked for: a server without the web view loads none of the HTTP stack.
+      const { startWebView } = await import('../web/web-view.js');
+      web = await startWebView({
         host: options.host,
         port: options.httpPort,
-        ledger: webLedger(service),
+        service,
+        authority,
         dataPath: options.dataPath,
         logger,
-        access: options.webAccess ?? authorityAccess(authority),
+        ...(options.webAccess && { access: options.webAccess }),
         ...(options.tls && { tls: options.tls }),
       });
     } catch (error) {
