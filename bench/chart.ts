@@ -74,8 +74,8 @@ export function benchChartSvg({ timestamp, conditions, results }: ChartInput): s
     ],
     legend: { data: ['p50', 'p99'], top: 68, left: '44%', itemWidth: 14, itemHeight: 10, textStyle: { fontSize: 11 } },
     grid: [
-      { left: '6%', width: '52%', top: 110, bottom: 56 },
-      { left: '68%', width: '28%', top: 110, bottom: 56 },
+      { left: '6%', width: '52%', top: 120, bottom: 56 },
+      { left: '68%', width: '28%', top: 120, bottom: 56 },
     ],
     xAxis: [
       { gridIndex: 0, type: 'category', data: latency.map(([name]) => name), axisLabel: { fontSize: 11, interval: 0 } },

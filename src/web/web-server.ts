@@ -43,6 +43,15 @@ export interface RunningWebServer {
   close(): Promise<void>;
 }
 
+/** Why listening failed, in words (the gRPC port's start-up messages are matched on error codes). */
+function listenProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') return 'the port is already in use';
+  if (code === 'EACCES') return 'no permission to use the port';
+  if (code === 'EADDRNOTAVAIL') return 'not an address of this machine';
+  return error instanceof Error ? error.message : String(error);
+}
+
 async function readPem(files: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
   const [cert, key] = await Promise.all([readFile(files.certFile), readFile(files.keyFile)]);
   return { cert, key };
@@ -73,7 +82,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     });
   } catch (error) {
     feed.close('not started');
-    throw error;
+    throw new Error(`the web view cannot listen on ${options.host}:${options.port}: ${listenProblem(error)}`);
   }
   server.on('error', (error) => logger.error({ err: error }, 'web server error'));
   const port = (server.address() as AddressInfo).port;

@@ -3,9 +3,10 @@
  * the page and its assets served from the build, and SIGTERM ending the
  * browsers' live streams and the process.
  */
+import { createServer } from 'node:net';
 import test from 'ava';
 import { join } from 'node:path';
-import { startCli } from '../helpers/cli-process.js';
+import { spawnCli, startCli } from '../helpers/cli-process.js';
 import { tempDir } from '../helpers/harness.js';
 import { openSse } from './web-fixture.js';
 
@@ -36,4 +37,17 @@ test('serve --http-port 0 prints HTTP_READY, serves the page offline, and stops 
   t.regex(shutdown.data.reason, /shutting down/);
   t.is(await stream.next(), undefined);
   t.deepEqual(await server.exited, { code: 0, signal: null });
+});
+
+test('serve --http-port on a port in use exits 1 naming the web view\'s address', async (t) => {
+  const tmp = tempDir();
+  t.teardown(() => tmp.remove());
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => taken.close());
+  const port = (taken.address() as { port: number }).port;
+  const proc = spawnCli(['serve', '--port', '0', '--http-port', String(port), '--data', join(tmp.dir, 'ledger.db')]);
+  t.teardown(() => proc.stop('SIGKILL'));
+  t.deepEqual(await proc.exited, { code: 1, signal: null });
+  t.regex(proc.stderr(), new RegExp(`the web view cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`));
 });
