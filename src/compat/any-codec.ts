@@ -8,7 +8,7 @@
  * Decoding yields a domain Value for the service to convert to the variable's
  * type (so "NaN" → float, 3 → integer or float, …); it never checks the type.
  */
-import { DomainError, STORED_KIND, TENSOR_DTYPES, type Value, type VariableType } from '../domain/index.js';
+import { DomainError, LIMITS, STORED_KIND, TENSOR_DTYPES, type Value, type VariableType } from '../domain/index.js';
 import type { Any } from '../gen/google/protobuf/any.js';
 import {
   BinaryDecodeError,
@@ -26,6 +26,9 @@ const BINARY_SUFFIX = '.binary';
 /** How a client sent a value; replies use the same. */
 export type BinaryFormat = 'pickle' | 'erlang_binary';
 export type ValueEncoding = 'json' | BinaryFormat;
+
+/** The decoders stop at the tensor rule's bounds, before building more than a tensor may hold. */
+const TENSOR_DECODE_LIMITS = { maxElements: LIMITS.tensorSize, maxDepth: LIMITS.tensorRank } as const;
 
 const badValue = (message: string) => new DomainError('invalid_value', message);
 const INTEGER_JSON = /^-?\d+$/;
@@ -118,7 +121,7 @@ function decodeBinary(typeUrl: string, text: string, binary: Uint8Array | undefi
   }
   let nested: unknown;
   try {
-    nested = decodeBinaryNumbers(binary, format);
+    nested = decodeBinaryNumbers(binary, format, TENSOR_DECODE_LIMITS);
   } catch (error) {
     if (error instanceof BinaryDecodeError) throw new DomainError('invalid_request', `${field}: ${error.message}`);
     throw error;

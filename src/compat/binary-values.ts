@@ -7,6 +7,7 @@
  * encoding produces the same formats for replies, in the simplest form the
  * real Python/Erlang decoders accept.
  */
+import { checkTensorShape } from '../domain/index.js';
 import { decodeErlangTermNumbers } from './etf-decoder.js';
 import {
   BinaryDecodeError,
@@ -112,14 +113,17 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /**
  * Inverse of flattenTensor: builds nested lists of `shape` from row-major
- * `data`. Shape [] yields the single number.
+ * `data`. Shape [] yields the single number. Its work is the shape's nested
+ * size (lists plus numbers), which the tensor rule bounds, so it is checked
+ * before anything is built: a value stored before the rule existed (say
+ * [4294967295, 0]) is refused instead of exhausting memory.
  *
- * @throws RangeError when the shape is invalid, deeper than
- *   DEFAULT_DECODE_LIMITS.maxDepth, or its element count differs from
- *   `data.length`.
+ * @throws DomainError `invalid_value` when the shape breaks the tensor rule
+ *   (src/domain/tensor-shape.ts); RangeError when its element count differs
+ *   from `data.length`.
  */
 export function nestTensor(data: ArrayLike<number>, shape: readonly number[]): NestedNumbers {
-  if (shape.length > DEFAULT_DECODE_LIMITS.maxDepth) throw new RangeError(`shape deeper than ${DEFAULT_DECODE_LIMITS.maxDepth}`);
+  if (shape.length > 0) checkTensorShape(shape);
   let size = 1;
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`shape dimensions must be non-negative integers, got ${JSON.stringify(shape)}`);

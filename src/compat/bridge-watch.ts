@@ -7,11 +7,12 @@
  * variables, so the buffer holds length-prefixed VariableUpdate messages
  * and the sink writes each as its own stream message.
  */
-import type { handleServerStreamingCall } from '@grpc/grpc-js';
+import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { parseIdentifier, parseSessionId, type Revision } from '../domain/index.js';
+import { DomainError, parseIdentifier, parseSessionId, type ErrorCode, type Revision } from '../domain/index.js';
 import { VariableUpdate, type WatchVariablesRequest } from '../gen/snakepit/bridge/snakepit_bridge.js';
 import type { LedgerService } from '../service/ledger-service.js';
+import { toGrpcError } from '../server/status-table.js';
 import { serveWatch } from '../server/watch-stream.js';
 import { initialChanges, type Change, type ChangeKind } from '../watch/changes.js';
 import { makeFilter } from '../watch/watch-filter.js';
@@ -32,49 +33,92 @@ const UPDATE_TYPE: Readonly<Record<ChangeKind, string | undefined>> = {
 };
 
 const LENGTH_BYTES = 4;
+/**
+ * A length no message has: the frame after it says why a change could not be
+ * encoded. The stream must end there with that error — skipping the change
+ * would break "a watcher sees every event".
+ */
+const FAILED = 0xffffffff;
 
-function frame(messages: readonly Uint8Array[]): Uint8Array {
-  const out = Buffer.allocUnsafe(messages.reduce((n, m) => n + LENGTH_BYTES + m.length, 0));
-  let offset = 0;
-  for (const m of messages) {
-    out.writeUInt32BE(m.length, offset);
-    out.set(m, offset + LENGTH_BYTES);
-    offset += LENGTH_BYTES + m.length;
-  }
-  return out;
+/** A change the encoder could not turn into a VariableUpdate. */
+export interface EncodeFailure {
+  readonly code: ErrorCode | undefined;
+  readonly message: string;
 }
 
-/** Splits a framed buffer back into its messages. */
-export function unframe(bytes: Uint8Array): Buffer[] {
+function frame(parts: readonly (Uint8Array | EncodeFailure)[]): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  for (const part of parts) {
+    const head = Buffer.allocUnsafe(LENGTH_BYTES);
+    if (part instanceof Uint8Array) {
+      head.writeUInt32BE(part.length);
+      chunks.push(head, part);
+    } else {
+      head.writeUInt32BE(FAILED);
+      const body = Buffer.from(JSON.stringify(part));
+      const length = Buffer.allocUnsafe(LENGTH_BYTES);
+      length.writeUInt32BE(body.length);
+      chunks.push(head, length, body);
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Splits a framed buffer back into its messages; a failure ends the list. */
+export function unframe(bytes: Uint8Array): (Buffer | EncodeFailure)[] {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const messages: Buffer[] = [];
+  const messages: (Buffer | EncodeFailure)[] = [];
   let offset = 0;
   while (offset < buffer.length) {
     const length = buffer.readUInt32BE(offset);
+    if (length === FAILED) {
+      const bodyLength = buffer.readUInt32BE(offset + LENGTH_BYTES);
+      const start = offset + 2 * LENGTH_BYTES;
+      messages.push(JSON.parse(buffer.subarray(start, start + bodyLength).toString()) as EncodeFailure);
+      return messages;
+    }
     messages.push(buffer.subarray(offset + LENGTH_BYTES, offset + LENGTH_BYTES + length));
     offset += LENGTH_BYTES + length;
   }
   return messages;
 }
 
-/** The hub's encoder: a commit's changes as framed VariableUpdate messages (none for progress). */
+function failure(change: Change, revision: Revision, error: unknown): EncodeFailure {
+  const reason = error instanceof Error ? error.message : String(error);
+  return {
+    code: error instanceof DomainError ? error.code : undefined,
+    message: `Variable ${JSON.stringify(change.variable?.name)} at revision ${revision} cannot be sent as a Snakepit VariableUpdate (${reason}); this watch ends here so that no change is skipped`,
+  };
+}
+
+/**
+ * The hub's encoder: a commit's changes as framed VariableUpdate messages
+ * (none for progress). Never throws: a change it cannot encode becomes a
+ * failure frame, which ends the stream with an error after the changes
+ * before it.
+ */
 export function bridgeWatchEncoder(encodings: EncodingMemory) {
-  return (_revision: Revision, changes: readonly Change[]): Uint8Array => {
-    const messages: Uint8Array[] = [];
+  return (revision: Revision, changes: readonly Change[]): Uint8Array => {
+    const parts: (Uint8Array | EncodeFailure)[] = [];
     for (const change of changes) {
       const updateType = UPDATE_TYPE[change.kind];
       if (!updateType || !change.variable) continue;
-      const update: VariableUpdate = {
-        variableId: change.variable.id,
-        variable: variableToBridge(change.variable, encodings),
-        updateSource: change.actor,
-        updateMetadata: { ...change.metadata },
-        timestamp: new Date(change.time),
-        updateType,
-      };
-      messages.push(VariableUpdate.encode(update).finish());
+      try {
+        const update: VariableUpdate = {
+          variableId: change.variable.id,
+          variable: variableToBridge(change.variable, encodings),
+          updateSource: change.actor,
+          updateMetadata: { ...change.metadata },
+          timestamp: new Date(change.time),
+          updateType,
+        };
+        parts.push(VariableUpdate.encode(update).finish());
+      } catch (error) {
+        parts.push(failure(change, revision, error));
+        break;
+      }
     }
-    return frame(messages);
+    return frame(parts);
   };
 }
 
@@ -83,10 +127,18 @@ export function bridgeWatchHandler(
   hub: WatchHub,
   logger: Logger,
 ): handleServerStreamingCall<WatchVariablesRequest, VariableUpdate> {
-  // The hub hands over length-prefixed batches: one VariableUpdate per change.
-  const writeFramed = (call: { write(message: VariableUpdate): boolean }) => (bytes: Uint8Array) => {
+  // The hub hands over length-prefixed batches: one VariableUpdate per change,
+  // or a failure that ends the stream (the watcher is released on 'error').
+  const writeFramed = (call: ServerWritableStream<WatchVariablesRequest, VariableUpdate>) => (bytes: Uint8Array) => {
     let ok = true;
-    for (const message of unframe(bytes)) ok = call.write(message as unknown as VariableUpdate);
+    for (const part of unframe(bytes)) {
+      if (!(part instanceof Uint8Array)) {
+        const error = part.code ? new DomainError(part.code, part.message) : new Error(part.message);
+        call.emit('error', toGrpcError(error, logger));
+        return true;
+      }
+      ok = call.write(part as unknown as VariableUpdate);
+    }
     return ok;
   };
   return (call) =>

@@ -4,6 +4,8 @@
  */
 import { DomainError } from './errors.js';
 import { describeValue, formatShape, quote } from './describe.js';
+import { compilePattern } from './pattern.js';
+import { checkTensorShape } from './tensor-shape.js';
 import type { Constraints, Value, VariableType } from './types.js';
 
 type ConstraintKey = keyof Constraints;
@@ -31,7 +33,6 @@ const WIRE_NAME: Readonly<Record<ConstraintKey, string>> = {
   shape: 'shape',
 };
 
-const MAX_PATTERN_LENGTH = 1024;
 const MAX_CHOICES = 1024;
 
 const invalid = (message: string) => new DomainError('invalid_value', message);
@@ -61,32 +62,14 @@ export function checkConstraints(type: VariableType, c: Constraints): void {
   if (c.minLength !== undefined && c.maxLength !== undefined && c.minLength > c.maxLength) {
     throw invalid(`Constraint min_length ${c.minLength} is greater than max_length ${c.maxLength}`);
   }
-  if (c.pattern !== undefined) {
-    if (c.pattern.length > MAX_PATTERN_LENGTH) throw invalid(`Constraint pattern is longer than ${MAX_PATTERN_LENGTH}`);
-    try {
-      new RegExp(c.pattern, 'u');
-    } catch {
-      throw invalid(`Constraint pattern is not a valid regular expression: ${quote(c.pattern)}`);
-    }
-  }
+  if (c.pattern !== undefined) compilePattern(c.pattern);
   if (type === 'choice' && !isSet(c, 'choices')) throw invalid('A choice variable needs at least one choice');
   if (c.choices && c.choices.length > MAX_CHOICES) throw invalid(`Too many choices: more than ${MAX_CHOICES}`);
   if (c.dimensions !== undefined && c.dimensions < 1) throw invalid('Constraint dimensions must be at least 1');
-  if (c.shape && c.shape.some((d) => d < 1)) throw invalid(`Constraint shape has an empty dimension: ${formatShape(c.shape)}`);
-}
-
-/** Compiled patterns, keyed by source: registration compiles, writes reuse. */
-const patternCache = new Map<string, RegExp>();
-
-function fullMatch(pattern: string, text: string): boolean {
-  let re = patternCache.get(pattern);
-  if (!re) {
-    // Whole-string match, so `[a-z]+` means "only lowercase letters".
-    re = new RegExp(`^(?:${pattern})$`, 'u');
-    if (patternCache.size > 10_000) patternCache.clear();
-    patternCache.set(pattern, re);
+  if (c.shape && c.shape.length > 0) {
+    checkTensorShape(c.shape, 'Constraint shape');
+    if (c.shape.some((d) => d < 1)) throw invalid(`Constraint shape has an empty dimension: ${formatShape(c.shape)}`);
   }
-  return re.test(text);
 }
 
 function checkRange(shown: string, isNumber: boolean, c: Constraints, compare: (bound: number) => number): void {
@@ -126,7 +109,7 @@ export function checkValue(type: VariableType, c: Constraints, value: Value): vo
         const length = [...s].length;
         if (c.minLength !== undefined && length < c.minLength) throw invalid(`String too short: ${length} < ${c.minLength}`);
         if (c.maxLength !== undefined && length > c.maxLength) throw invalid(`String too long: ${length} > ${c.maxLength}`);
-        if (c.pattern !== undefined && !fullMatch(c.pattern, s)) {
+        if (c.pattern !== undefined && !compilePattern(c.pattern).matches(s)) {
           throw invalid(`Value ${quote(s)} does not match pattern ${quote(c.pattern)}`);
         }
       } else if (c.choices && c.choices.length > 0 && !c.choices.includes(s)) {

@@ -7,10 +7,12 @@
  * - boolean: booleans, "true" / "false"
  * - string, choice, module: strings
  * - embedding: vectors of finite numbers
- * - tensor: tensors (shape × data must agree), or a vector as a 1-D tensor
+ * - tensor: tensors (shape × data must agree, the shape within the tensor
+ *   rule of tensor-shape.ts), or a vector as a 1-D tensor
  */
 import { DomainError } from './errors.js';
 import { describeValue, formatShape } from './describe.js';
+import { checkTensorShape, tensorElementCount } from './tensor-shape.js';
 import { TENSOR_DTYPES, type TensorDtype, type Value, type VariableType } from './types.js';
 
 const INTEGER_TEXT = /^[+-]?\d{1,20}$/;
@@ -80,6 +82,7 @@ function finiteElements(values: readonly number[], what: string): readonly numbe
 
 function toTensor(input: Value, type: VariableType): Value {
   if (input.kind === 'vector') {
+    checkTensorShape([input.values.length]);
     return { kind: 'tensor', shape: [input.values.length], data: finiteElements(input.values, 'Tensor'), dtype: 'float64' };
   }
   if (input.kind !== 'tensor') throw cannot(input, type);
@@ -87,11 +90,8 @@ function toTensor(input: Value, type: VariableType): Value {
   if (!(TENSOR_DTYPES as readonly string[]).includes(dtype)) {
     throw new DomainError('invalid_value', `Unknown tensor dtype ${JSON.stringify(dtype)}; use one of ${TENSOR_DTYPES.join(', ')}`);
   }
-  if (input.shape.length === 0) throw new DomainError('invalid_value', 'Tensor shape is empty');
-  if (!input.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new DomainError('invalid_value', `Tensor shape ${formatShape(input.shape)} must hold whole, non-negative sizes`);
-  }
-  const size = input.shape.reduce((a, b) => a * b, 1);
+  checkTensorShape(input.shape);
+  const size = tensorElementCount(input.shape);
   if (size !== input.data.length) {
     throw new DomainError(
       'invalid_value',

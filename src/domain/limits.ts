@@ -8,6 +8,18 @@ export const LIMITS = {
   descriptionLength: 16 * 1024,
   commitOperations: 10_000,
   ttlSecondsMax: 366 * 24 * 3600,
+  /** Dimensions of a tensor: as deep as every encoder (JSON, pickle, ETF) can nest. */
+  tensorRank: 32,
+  /**
+   * Numbers plus nested lists of a tensor written out as nested lists (what
+   * the Snakepit encodings send): a [n, 0] shape counts n lists although it
+   * holds no number. Bounds every encoder's work and memory.
+   */
+  tensorSize: 4 * 1024 * 1024,
+  /** Characters in a constraint pattern (a regular expression). */
+  patternLength: 1024,
+  /** Characters in a glob (`ListVariables`, `WatchVariables`). */
+  globLength: 1024,
 } as const;
 
 /** UTF-8 size without Buffer or TextEncoder, so the domain stays runtime-free. */

@@ -3,7 +3,7 @@
  * varledger.v1.Ledger (and snakepit.bridge.BridgeService, src/compat) with
  * health and reflection, and stops cleanly.
  */
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { ServerCredentials } from '@grpc/grpc-js';
 import type { PackageDefinition, ProtobufTypeDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
@@ -15,6 +15,7 @@ import type { Durability } from '../store/event-store.js';
 import type { SessionId } from '../domain/index.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { ledgerHandlers } from './ledger-handlers.js';
+import { GuardedServer } from './request-guard.js';
 import { WatchHub } from '../watch/watch-hub.js';
 import { watchHandler } from './watch-handler.js';
 import { LedgerServiceDefinition } from './service-definition.js';
@@ -41,6 +42,8 @@ export interface ServerOptions {
   readonly dataPath: string;
   readonly durability: Durability;
   readonly maxMessageBytes: number;
+  /** Largest request header list; larger ones get RESOURCE_EXHAUSTED (default 16 KiB). */
+  readonly maxMetadataBytes?: number;
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly newIdSuffix?: () => string;
@@ -159,9 +162,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
     });
   }
-  const server = new Server({
+  // Malformed bodies and oversized headers are refused before any handler (and before auth), on every service.
+  const server = new GuardedServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': -1,
+    ...(options.maxMetadataBytes !== undefined && { maxMetadataBytes: options.maxMetadataBytes }),
     interceptors: [
       authInterceptor({ authority, limiter, logger, sessionExists: (id) => id !== '' && service.peekSession(id as SessionId) !== undefined }),
     ],

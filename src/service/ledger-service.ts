@@ -4,9 +4,9 @@
  * the projection. Protocol-neutral: the gRPC handlers (and later the
  * Snakepit-compatible service) translate to and from it.
  */
-import picomatch from 'picomatch';
 import {
   DomainError,
+  compileGlob,
   decide,
   decideCommit,
   findVariable,
@@ -262,8 +262,8 @@ export class LedgerService {
 
   /** Variables whose names match a glob (`*`, `?`; empty = all), in name order. */
   listVariables(sessionId: SessionId, pattern: string, atRevision: Revision): VariablesAt {
+    const matches = compileGlob(pattern);
     const session = this.sessionAt(sessionId, atRevision);
-    const matches = pattern === '' ? () => true : picomatch(pattern, { bash: true, dot: true });
     const variables = [...session.variables.values()]
       .filter((v) => matches(v.name))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -1,0 +1,86 @@
+/**
+ * Request bodies that do not decode, on every service of the port, answer
+ * INVALID_ARGUMENT (never INTERNAL "Error deserializing request") and change
+ * nothing; request headers over the limit answer RESOURCE_EXHAUSTED.
+ */
+import { Metadata, status } from '@grpc/grpc-js';
+import test, { type ExecutionContext } from 'ava';
+import { Digest } from '../../src/gen/varledger/v1/ledger.js';
+import { codeName } from '../helpers/grpc-expect.js';
+import { startLedger } from '../helpers/harness.js';
+import { RawClient } from '../helpers/raw-call.js';
+
+const GARBAGE = Buffer.from([0xff, 0xff, 0xff]);
+const HEALTH = '/grpc.health.v1.Health/Check';
+
+/** 10,000 nested start-group tags of an unknown field (15), each closed again. */
+function nestedGroups(depth: number): Buffer {
+  return Buffer.concat([Buffer.alloc(depth, (15 << 3) | 3), Buffer.alloc(depth, (15 << 3) | 4)]);
+}
+
+async function setup(t: ExecutionContext) {
+  const ledger = await startLedger();
+  const raw = new RawClient(ledger.address);
+  t.teardown(async () => {
+    raw.close();
+    await ledger.stop();
+  });
+  const head = async () => {
+    const reply = await raw.unary('/varledger.v1.Ledger/GetDigest', Buffer.alloc(0));
+    return Digest.decode(reply.body ?? Buffer.alloc(0)).revision;
+  };
+  const healthy = async () => (await raw.unary(HEALTH, Buffer.alloc(0))).code === status.OK;
+  return { ledger, raw, head, healthy };
+}
+
+test('a body that does not decode gets INVALID_ARGUMENT on every service and changes nothing', async (t) => {
+  const { ledger, raw, head, healthy } = await setup(t);
+  await ledger.rpc.call('createSession', { sessionId: 's1' });
+  const before = await head();
+  const unary = [
+    '/varledger.v1.Ledger/SetVariable',
+    '/varledger.v1.Ledger/Commit',
+    '/varledger.v1.Ledger/ExecuteTool',
+    '/snakepit.bridge.BridgeService/SetVariable',
+    '/snakepit.bridge.BridgeService/AddDependency',
+    HEALTH,
+  ];
+  for (const path of unary) {
+    const reply = await raw.unary(path, GARBAGE);
+    t.is(codeName(reply.code), 'INVALID_ARGUMENT', `${path}: ${reply.details}`);
+    t.regex(reply.details, new RegExp(`^Malformed request for ${path}: `));
+  }
+  const settle = () => raw.unary(HEALTH, Buffer.alloc(0));
+  for (const path of ['/varledger.v1.Ledger/WatchVariables', '/snakepit.bridge.BridgeService/WatchVariables', '/varledger.v1.Ledger/ExecuteStreamingTool']) {
+    const reply = await raw.serverStream(path, GARBAGE, settle);
+    t.is(codeName(reply.code), 'INVALID_ARGUMENT', `${path}: ${reply.details}`);
+  }
+  for (const path of ['/varledger.v1.Ledger/ServeTools', '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo']) {
+    const reply = await raw.bidi(path, [GARBAGE], settle);
+    t.is(codeName(reply.code), 'INVALID_ARGUMENT', `${path}: ${reply.details}`);
+  }
+  t.is(await head(), before);
+  t.true(await healthy());
+});
+
+test('10,000 nested unknown groups get INVALID_ARGUMENT, not a crash', async (t) => {
+  const { raw, healthy } = await setup(t);
+  const reply = await raw.unary('/varledger.v1.Ledger/GetDigest', nestedGroups(10_000));
+  t.is(codeName(reply.code), 'INVALID_ARGUMENT', reply.details);
+  t.true(await healthy());
+});
+
+test('request headers over 16 KiB get RESOURCE_EXHAUSTED; smaller ones pass', async (t) => {
+  const { raw, healthy } = await setup(t);
+  const withHeader = (bytes: number) => {
+    const metadata = new Metadata();
+    metadata.set('x-padding', 'p'.repeat(bytes));
+    return metadata;
+  };
+  const big = await raw.unary(HEALTH, Buffer.alloc(0), { metadata: withHeader(70 * 1024) });
+  t.is(codeName(big.code), 'RESOURCE_EXHAUSTED', big.details);
+  t.regex(big.details, /^Request metadata is \d+ bytes; the limit is 16384$/);
+  const small = await raw.unary(HEALTH, Buffer.alloc(0), { metadata: withHeader(8 * 1024) });
+  t.is(codeName(small.code), 'OK', small.details);
+  t.true(await healthy());
+});
