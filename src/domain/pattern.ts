@@ -33,7 +33,7 @@ export function compilePattern(source: string): Pattern {
   const cached = compiled.get(source);
   if (cached) return cached;
   if (source.length > LIMITS.patternLength) {
-    throw new DomainError('invalid_value', `Constraint pattern is longer than ${LIMITS.patternLength} characters`);
+    throw new DomainError('invalid_value', `Constraint pattern is longer than ${LIMITS.patternLength}`);
   }
   let re: RE2JS;
   try {
@@ -42,7 +42,7 @@ export function compilePattern(source: string): Pattern {
     const reason = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
     throw new DomainError(
       'invalid_value',
-      `Constraint pattern ${quote(source)} cannot be used: ${reason} (patterns use RE2 syntax, matched in linear time; backreferences and lookaround are not supported)`,
+      `Constraint pattern is not a valid regular expression: ${quote(source)} (${reason}); patterns are matched by RE2 in linear time, without backreferences or lookaround`,
     );
   }
   const pattern: Pattern = { matches: (text) => re.testExact(text) };
