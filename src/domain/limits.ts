@@ -15,7 +15,7 @@ export const LIMITS = {
    * the Snakepit encodings send): a [n, 0] shape counts n lists although it
    * holds no number. Bounds every encoder's work and memory.
    */
-  tensorSize: 4 * 1024 * 1024,
+  tensorSize: 1024 * 1024,
   /** Characters in a constraint pattern (a regular expression). */
   patternLength: 1024,
   /** Characters in a glob (`ListVariables`, `WatchVariables`). */

@@ -10,14 +10,14 @@ import { given, register, setVar, str, tensor, throwsDomain, vec } from './fixtu
 
 test('a tensor shape whose nested lists would be huge is refused, even with no element', (t) => {
   const s = given(register('t', 'tensor', tensor([1], [0])));
-  for (const shape of [[4294967295, 0], [1e7, 0], [2, 2 ** 22, 0]]) {
-    throwsDomain(t, () => s.when(setVar('t', tensor(shape, []))), 'invalid_value', /must hold whole sizes from 0 to 4194304|is too large/);
+  for (const shape of [[4294967295, 0], [1e7, 0], [2, 2 ** 20, 0], [2 ** 20, 0]]) {
+    throwsDomain(t, () => s.when(setVar('t', tensor(shape, []))), 'invalid_value', /must hold whole sizes from 0 to 1048576|is too large/);
     throwsDomain(t, () => given().when(register('u', 'tensor', tensor(shape, []))), 'invalid_value', /Tensor shape/);
   }
-  // 1,310,720 numbers in 31 levels of single lists are 40 million lists.
-  throwsDomain(t, () => checkTensorShape([1_310_720, ...Array<number>(30).fill(1)]), 'invalid_value', /is too large/);
+  // 100,000 numbers in 31 levels of single lists are 3 million lists.
+  throwsDomain(t, () => checkTensorShape([100_000, ...Array<number>(30).fill(1)]), 'invalid_value', /is too large/);
   t.notThrows(() => checkTensorShape([1000, 0]));
-  t.notThrows(() => checkTensorShape([2000, 2000]));
+  t.notThrows(() => checkTensorShape([1000, 1000]));
 });
 
 test('a tensor has at most 32 dimensions, as a value and as a shape constraint', (t) => {
