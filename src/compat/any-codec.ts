@@ -17,6 +17,7 @@ import {
   encodePickledNumbers,
   flattenTensor,
   nestTensor,
+  nestedTensorJson,
   type NestedNumbers,
 } from './binary-values.js';
 
@@ -169,7 +170,7 @@ export function valueJson(value: Value): string {
       return JSON.stringify(value.values);
     case 'tensor':
       // Nested like numpy's tolist(), which is what Python workers send.
-      return JSON.stringify({ shape: value.shape, data: nestTensor(value.data, value.shape) });
+      return `{"shape":${JSON.stringify(value.shape)},"data":${nestedTensorJson(value.data, value.shape)}}`;
     default: {
       const exhaustive: never = value;
       throw new Error(`unhandled value ${String(exhaustive)}`);

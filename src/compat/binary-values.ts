@@ -140,6 +140,41 @@ export function nestTensor(data: ArrayLike<number>, shape: readonly number[]): N
   return build(0);
 }
 
+/**
+ * The JSON text of `JSON.stringify(nestTensor(data, shape))`, written as
+ * text: no nested arrays are allocated, and a shape with a zero dimension
+ * repeats one string instead of building each empty list. Linear in the
+ * output, which the tensor rule bounds.
+ *
+ * @throws as nestTensor.
+ */
+export function nestedTensorJson(data: readonly number[], shape: readonly number[]): string {
+  if (shape.length === 0) return JSON.stringify(nestTensor(data, shape));
+  checkTensorShape(shape);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== data.length) throw new RangeError(`shape ${JSON.stringify(shape)} needs ${size} values, got ${data.length}`);
+  const zeroAt = shape.indexOf(0);
+  if (zeroAt >= 0) {
+    // Everything from the empty dimension up is one string repeated.
+    let text = '[]';
+    for (let dim = zeroAt - 1; dim >= 0; dim--) text = `[${Array<string>(shape[dim] as number).fill(text).join(',')}]`;
+    return text;
+  }
+  let next = 0;
+  const build = (dim: number): string => {
+    const length = shape[dim] as number;
+    if (dim === shape.length - 1) {
+      const row = JSON.stringify(data.slice(next, next + length));
+      next += length;
+      return row;
+    }
+    const parts = new Array<string>(length);
+    for (let i = 0; i < length; i++) parts[i] = build(dim + 1);
+    return `[${parts.join(',')}]`;
+  };
+  return build(0);
+}
+
 /** Thrown by the encoders for values they cannot represent. */
 export class BinaryEncodeError extends Error {
   override readonly name = 'BinaryEncodeError';

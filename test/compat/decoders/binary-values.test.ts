@@ -14,6 +14,7 @@ import {
   encodePickledNumbers,
   flattenTensor,
   nestTensor,
+  nestedTensorJson,
   type NestedNumbers,
 } from '../../../src/compat/binary-values.js';
 import { bin, bytes, expected, f64be } from './helpers.js';
@@ -174,6 +175,17 @@ test('property: flattenTensor(rectangular) then nestTensor is the identity', (t)
     return isDeepStrictEqual(nestTensor(data, shape), v);
   }), { numRuns: 200 });
   t.pass();
+});
+
+test('property: nestedTensorJson is the JSON of nestTensor, without building the lists', (t) => {
+  const tensor = fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 5 }).chain((shape) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    return fc.array(finiteDouble, { minLength: size, maxLength: size }).map((data) => ({ shape, data }));
+  });
+  fc.assert(fc.property(tensor, ({ shape, data }) => nestedTensorJson(data, shape) === JSON.stringify(nestTensor(data, shape))), { numRuns: 300 });
+  t.is(nestedTensorJson([], [3, 0, 4294967295 % 7]), '[[],[],[]]');
+  t.throws(() => nestedTensorJson([], [4294967295, 0]), { message: /Tensor shape \[4294967295,0\]/ });
+  t.throws(() => nestTensor([1], Array<number>(33).fill(1)), { message: 'Tensor shape has 33 dimensions; the limit is 32' });
 });
 
 test('property: decoders never throw anything but BinaryDecodeError on random bytes', (t) => {
