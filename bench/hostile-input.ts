@@ -28,7 +28,8 @@ import { Bench } from 'tinybench';
 import { LedgerRpc } from '../src/client/ledger-rpc.js';
 import { BridgeServiceService, GetVariableRequest } from '../src/gen/snakepit/bridge/snakepit_bridge.js';
 import { VariableType as T, type DeepPartial, type Value } from '../src/gen/varledger/v1/ledger.js';
-import { FuzzClient, FuzzStats, seedSessions, violation } from '../test/fuzz/fuzz-run.js';
+import { SqliteEventStore } from '../src/store/sqlite-event-store.js';
+import { FuzzClient, FuzzStats, logView, seedSessions, violation } from '../test/fuzz/fuzz-run.js';
 import { fuzzTargets } from '../test/fuzz/request-arbitraries.js';
 import { latencyFigure, type LatencyFigure } from './latency-figure.js';
 import { startBenchServer } from './server-fixture.js';
@@ -125,7 +126,9 @@ interface FuzzResult {
 
 async function fuzz(): Promise<FuzzResult> {
   const server = await startBenchServer('child');
-  const client = new FuzzClient(server.address);
+  // A second connection to the server's file reads the log for the invariants.
+  const store = new SqliteEventStore(server.dataPath);
+  const client = new FuzzClient(server.address, logView(store));
   const rpc = new LedgerRpc(server.address);
   const started = performance.now();
   try {
@@ -154,6 +157,7 @@ async function fuzz(): Promise<FuzzResult> {
   } finally {
     client.close();
     rpc.close();
+    store.close();
     await server.stop();
   }
 }

@@ -16,6 +16,7 @@ import {
   ServerInterceptingCall,
   status,
   type Metadata,
+  type StatusObject,
   type ServerInterceptor,
   type ServerOptions,
   type ServiceDefinition,
@@ -60,6 +61,26 @@ export function metadataSize(metadata: Metadata): number {
   return size;
 }
 
+/** What an interceptor's sendStatus receives (grpc-js does not export its name). */
+type PartialStatusObject = Pick<StatusObject, 'code' | 'details'> & { metadata?: StatusObject['metadata'] | null };
+
+/**
+ * Statuses grpc-js itself gives to request bodies it cannot read, as the
+ * caller should see them: a body that does not decompress (INTERNAL from
+ * grpc-js) and a unary or server-streaming call without a whole message
+ * (UNIMPLEMENTED "Received no request message") are malformed requests.
+ * Matched by grpc-js's text; test/api/malformed-requests.test.ts pins it.
+ */
+function asCallerError(path: string, s: PartialStatusObject): PartialStatusObject {
+  if (s.code === status.INTERNAL && s.details?.startsWith('Failed to decompress')) {
+    return { ...s, code: status.INVALID_ARGUMENT, details: `Malformed request for ${path}: the body does not decompress` };
+  }
+  if (s.code === status.UNIMPLEMENTED && s.details?.startsWith('Received no request message')) {
+    return { ...s, code: status.INVALID_ARGUMENT, details: `Malformed request for ${path}: no complete request message` };
+  }
+  return s;
+}
+
 /** Refuses what GuardedServer's deserializers marked, and header lists over `maxMetadataBytes`. */
 export function requestGuard(maxMetadataBytes: number): ServerInterceptor {
   return (method, call) => {
@@ -68,7 +89,13 @@ export function requestGuard(maxMetadataBytes: number): ServerInterceptor {
       refused = true;
       call.sendStatus({ code, details });
     };
+    // grpc-js's base call reports a failed decompression to itself, below
+    // every interceptor; this guard is the first interceptor, so `call` is
+    // that base call and its own sendStatus can be wrapped.
+    const sendStatus = call.sendStatus.bind(call);
+    call.sendStatus = (s) => sendStatus(asCallerError(method.path, s));
     return new ServerInterceptingCall(call, {
+      sendStatus: (s, next) => next(asCallerError(method.path, s)),
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, forward) => {

@@ -3,6 +3,7 @@
  * INVALID_ARGUMENT (never INTERNAL "Error deserializing request") and change
  * nothing; request headers over the limit answer RESOURCE_EXHAUSTED.
  */
+import { connect } from 'node:http2';
 import { Metadata, status } from '@grpc/grpc-js';
 import test, { type ExecutionContext } from 'ava';
 import { Digest } from '../../src/gen/varledger/v1/ledger.js';
@@ -82,5 +83,42 @@ test('request headers over 16 KiB get RESOURCE_EXHAUSTED; smaller ones pass', as
   t.regex(big.details, /^Request metadata is \d+ bytes; the limit is 16384$/);
   const small = await raw.unary(HEALTH, Buffer.alloc(0), { metadata: withHeader(8 * 1024) });
   t.is(codeName(small.code), 'OK', small.details);
+  t.true(await healthy());
+});
+
+/** Sends one gRPC frame over plain HTTP/2, as a client with a broken framing layer would; answers grpc-status and grpc-message. */
+function rawFrame(address: string, path: string, frame: Buffer, headers: Record<string, string> = {}): Promise<{ code: number; details: string }> {
+  const session = connect(`http://${address}`);
+  return new Promise((resolve, reject) => {
+    const request = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+    let received: Record<string, unknown> = {};
+    request.on('response', (h) => (received = { ...received, ...h }));
+    request.on('trailers', (h) => (received = { ...received, ...h }));
+    request.on('data', () => {});
+    request.on('end', () => {
+      session.close();
+      resolve({ code: Number(received['grpc-status']), details: decodeURIComponent(String(received['grpc-message'] ?? '')) });
+    });
+    request.on('error', reject);
+    request.end(frame);
+  });
+}
+
+const frame = (compressed: boolean, length: number, payload: Buffer) => {
+  const head = Buffer.alloc(5);
+  head[0] = compressed ? 1 : 0;
+  head.writeUInt32BE(length, 1);
+  return Buffer.concat([head, payload]);
+};
+
+test('a body that does not decompress, or a cut-off message, is INVALID_ARGUMENT too', async (t) => {
+  const { ledger, healthy } = await setup(t);
+  const path = '/varledger.v1.Ledger/GetDigest';
+  const gzip = await rawFrame(ledger.address, path, frame(true, 3, Buffer.from([1, 2, 3])), { 'grpc-encoding': 'gzip' });
+  t.deepEqual(gzip, { code: status.INVALID_ARGUMENT, details: `Malformed request for ${path}: the body does not decompress` });
+  const cut = await rawFrame(ledger.address, path, frame(false, 100, Buffer.from([1, 2, 3])));
+  t.deepEqual(cut, { code: status.INVALID_ARGUMENT, details: `Malformed request for ${path}: no complete request message` });
+  const none = await rawFrame(ledger.address, '/snakepit.bridge.BridgeService/Ping', Buffer.alloc(0));
+  t.is(none.code, status.INVALID_ARGUMENT, none.details);
   t.true(await healthy());
 });

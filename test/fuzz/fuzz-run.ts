@@ -2,14 +2,17 @@
  * One fuzzing session against a running server: seeds a session with a
  * variable of every type, sends request bodies to any RPC, and checks after
  * each call what must always hold — the answer is a status a caller can act
- * on (never INTERNAL or UNKNOWN), the log head moved only if the call
+ * on (never INTERNAL or UNKNOWN), the log moved only if the call (tool-call
+ * records and session expiries aside)
  * succeeded, the call answered within a second, and the server still
  * answers Health. Shared by the CI test (test/fuzz/fuzz.test.ts) and the
- * longer run (bench/fuzz.ts).
+ * longer run (bench/hostile-input.ts).
  */
 import { status } from '@grpc/grpc-js';
 import type { LedgerRpc } from '../../src/client/ledger-rpc.js';
-import { Digest, VariableType as T } from '../../src/gen/varledger/v1/ledger.js';
+import type { Revision } from '../../src/domain/index.js';
+import { VariableType as T } from '../../src/gen/varledger/v1/ledger.js';
+import type { EventStore } from '../../src/store/event-store.js';
 import { floatValue, intValue, stringValue, tensorValue, vectorValue, boolValue } from '../helpers/grpc-expect.js';
 import { RawClient, type RawReply } from '../helpers/raw-call.js';
 import type { FuzzTarget } from './request-arbitraries.js';
@@ -46,7 +49,8 @@ export interface Outcome {
   readonly code: status;
   readonly details: string;
   readonly ms: number;
-  readonly headMoved: boolean;
+  /** Kinds of the events appended during the call, but for tool records and expiries. */
+  readonly appended: readonly string[];
   readonly healthy: boolean;
 }
 
@@ -67,27 +71,40 @@ export async function seedSessions(rpc: LedgerRpc): Promise<void> {
   }
 }
 
+/** The log as the invariants read it: its head, and the kinds of the events after a revision. */
+export interface LogView {
+  head(): number;
+  kindsAfter(revision: number): string[];
+}
+
+/** A LogView over any event store (the server's own, or a second connection to its file). */
+export const logView = (store: Pick<EventStore, 'head' | 'readAfter'>): LogView => ({
+  head: () => store.head(),
+  kindsAfter: (revision) => store.readAfter(revision as Revision, 1000).map((e) => e.kind),
+});
+
+/**
+ * Events that may land while an unrelated call runs: a tool call's record
+ * (a worker stream the fuzzer cancelled fails its calls later) and a
+ * session's expiry. Anything else appended during a refused call is a bug.
+ */
+const ASYNC_KINDS = new Set(['tool_called', 'tool_completed', 'tool_failed', 'session_expired']);
+
 export class FuzzClient {
   readonly raw: RawClient;
-  /** The log's head: read in-process when the server runs in this process, else GetDigest. */
-  readonly head: () => Promise<bigint>;
 
-  constructor(address: string, head?: () => bigint) {
+  constructor(
+    address: string,
+    private readonly log: LogView,
+  ) {
     this.raw = new RawClient(address);
-    this.head = head ? async () => head() : () => this.digestHead();
-  }
-
-  private async digestHead(): Promise<bigint> {
-    const reply = await this.raw.unary('/varledger.v1.Ledger/GetDigest', new Uint8Array());
-    if (reply.code !== status.OK || !reply.body) throw new Error(`GetDigest failed: ${status[reply.code]} ${reply.details}`);
-    return Digest.decode(reply.body).revision;
   }
 
   private settle = () => this.raw.unary(HEALTH, new Uint8Array());
 
   /** Sends `bodies` to `target` and observes everything the invariants need. */
   async call(target: FuzzTarget, bodies: readonly Uint8Array[]): Promise<Outcome> {
-    const before = await this.head();
+    const before = this.log.head();
     const started = performance.now();
     let reply: RawReply;
     if (target.kind === 'unary') reply = await this.raw.unary(target.path, bodies[0] ?? new Uint8Array(), { deadlineMs: 5 * MAX_CALL_MS });
@@ -95,8 +112,8 @@ export class FuzzClient {
     else reply = await this.raw.bidi(target.path, bodies, this.settle);
     const ms = performance.now() - started;
     const health = await this.raw.unary(HEALTH, new Uint8Array(), { deadlineMs: 5 * MAX_CALL_MS });
-    const after = await this.head();
-    return { path: target.path, code: reply.code, details: reply.details, ms, headMoved: after !== before, healthy: health.code === status.OK };
+    const appended = this.log.head() > before ? this.log.kindsAfter(before).filter((kind) => !ASYNC_KINDS.has(kind)) : [];
+    return { path: target.path, code: reply.code, details: reply.details, ms, appended, healthy: health.code === status.OK };
   }
 
   close(): void {
@@ -116,7 +133,9 @@ export function violation(o: Outcome): string | undefined {
     (o.code === status.UNIMPLEMENTED && UNIMPLEMENTED.test(o.path)) ||
     (tool && [status.UNKNOWN, status.UNAVAILABLE, status.DEADLINE_EXCEEDED].includes(o.code));
   if (!expected) return `${o.path}: answered ${code} ${o.details}`;
-  if (o.headMoved && o.code !== status.OK && !tool) return `${o.path}: the log head moved although it answered ${code} ${o.details}`;
+  if (o.appended.length > 0 && o.code !== status.OK && !tool) {
+    return `${o.path}: appended ${o.appended.join(', ')} although it answered ${code} ${o.details}`;
+  }
   return undefined;
 }
 

@@ -2,14 +2,14 @@
  * Seeded fuzzing of every RPC of varledger.v1.Ledger and
  * snakepit.bridge.BridgeService, over real gRPC: random, hostile and
  * mutated request bodies. After each call the answer is a status a caller
- * can act on, the log head moved only on OK, the call took under a second,
+ * can act on, the log moved only on OK (tool-call records aside), the call took under a second,
  * and the server still answers Health. A few seconds; the long run is
- * `npm run fuzz` (bench/fuzz.ts).
+ * `npm run bench:hostile` (bench/hostile-input.ts).
  */
 import test from 'ava';
 import fc from 'fast-check';
 import { startLedger } from '../helpers/harness.js';
-import { FuzzClient, FuzzStats, seedSessions, violation } from './fuzz-run.js';
+import { FuzzClient, FuzzStats, logView, seedSessions, violation } from './fuzz-run.js';
 import { fuzzTargets } from './request-arbitraries.js';
 
 const SEED = 20261130;
@@ -17,7 +17,7 @@ const RUNS = Number(process.env.VARLEDGER_FUZZ_RUNS ?? 400);
 
 test('fuzzed requests to every RPC never break the server or its log', async (t) => {
   const ledger = await startLedger();
-  const client = new FuzzClient(ledger.address, () => BigInt(ledger.server.service.head));
+  const client = new FuzzClient(ledger.address, logView(ledger.server.service.store));
   t.teardown(async () => {
     client.close();
     await ledger.stop();
