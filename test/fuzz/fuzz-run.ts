@@ -2,10 +2,9 @@
  * One fuzzing session against a running server: seeds a session with a
  * variable of every type, sends request bodies to any RPC, and checks after
  * each call what must always hold — the answer is a status a caller can act
- * on (never INTERNAL or UNKNOWN), the log moved only if the call (tool-call
- * records and session expiries aside)
- * succeeded, the call answered within a second, and the server still
- * answers Health. Shared by the CI test (test/fuzz/fuzz.test.ts) and the
+ * on (never INTERNAL or UNKNOWN), the log moved only if the call succeeded
+ * (tool-call records and session expiries aside), the call answered within
+ * a second, and the server still answers Health. Shared by the CI test (test/fuzz/fuzz.test.ts) and the
  * longer run (bench/hostile-input.ts).
  */
 import { status } from '@grpc/grpc-js';
