@@ -17,10 +17,7 @@ export class RawClient {
   readonly grpc: Client;
 
   constructor(address: string) {
-    this.grpc = new Client(address, credentials.createInsecure(), {
-      // A peer may send large headers; the server decides what it accepts.
-      'grpc.max_metadata_size': 1024 * 1024,
-    } as object);
+    this.grpc = new Client(address, credentials.createInsecure(), {});
   }
 
   /** A unary call with `body` as the request bytes. */
