@@ -2,7 +2,7 @@
  * Who may do what: principals, their grants over session globs, and the one
  * check every protocol asks (`mayAccess`). Pure: no I/O, no clock.
  */
-import { globMatches } from './session-glob.js';
+import { compileGlob } from '../domain/index.js';
 
 /** Ordered: each level includes the ones before it. */
 export const ACCESS_LEVELS = ['read', 'write', 'admin'] as const;
@@ -49,5 +49,5 @@ export function mayAccess(principal: Principal, access: Access, sessionId: strin
   if (isAdmin(principal)) return true;
   if (access === 'admin') return false;
   const needed = RANK[access];
-  return principal.grants.some((g) => RANK[g.access] >= needed && globMatches(g.sessions, sessionId));
+  return principal.grants.some((g) => RANK[g.access] >= needed && compileGlob(g.sessions)(sessionId));
 }
