@@ -16,13 +16,11 @@
  *
  * Knobs (env): BENCH_FUZZ_RUNS, BENCH_FUZZ_SEED, BENCH_HOSTILE_MS (time per
  * timing task, default 1000), BENCH_ONLY=timings|fuzz.
- * Writes bench/results/hostile-<time>.json and hostile-latest.json; exits 1
- * if the fuzz run found a violation.
+ * Writes bench/results/local/hostile-<time>.json and hostile-latest.json
+ * (and the committed bench/results/hostile-baseline.json with
+ * BENCH_BASELINE=1); exits 1 if the fuzz run found a violation.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Bench } from 'tinybench';
 import { LedgerRpc } from '../src/client/ledger-rpc.js';
@@ -32,6 +30,7 @@ import { SqliteEventStore } from '../src/store/sqlite-event-store.js';
 import { FuzzClient, FuzzStats, logView, seedSessions, violation } from '../test/fuzz/fuzz-run.js';
 import { fuzzTargets } from '../test/fuzz/request-arbitraries.js';
 import { latencyFigure, type LatencyFigure } from './latency-figure.js';
+import { writeResults } from './report.js';
 import { startBenchServer } from './server-fixture.js';
 import { round } from './stats.js';
 
@@ -162,6 +161,7 @@ async function fuzz(): Promise<FuzzResult> {
   }
 }
 
+const startedAt = new Date();
 const results: Record<string, unknown> = {};
 if (!only || only.includes('timings')) {
   const figures = await timings();
@@ -178,10 +178,12 @@ if (!only || only.includes('fuzz')) {
   for (const v of f.violations.slice(0, 20)) console.log(`  violation: ${v}`);
   failed = f.violations.length > 0;
 }
-const timestamp = new Date().toISOString();
-const dir = join(fileURLToPath(new URL('../../bench/results', import.meta.url)));
-mkdirSync(dir, { recursive: true });
-const report = JSON.stringify({ suite: 'hostile', timestamp, conditions: { cpus: cpus().length, loadavg: loadavg(), runs: RUNS, seed: SEED, timeMsPerTask: TIME_MS }, results }, null, 2);
-writeFileSync(join(dir, `hostile-${timestamp.replace(/[:.]/g, '-')}.json`), report);
-writeFileSync(join(dir, 'hostile-latest.json'), report);
+const paths = writeResults(
+  { suite: 'hostile', timestamp: startedAt.toISOString(), conditions: { cpus: cpus().length, loadavg: loadavg(), runs: RUNS, seed: SEED, timeMsPerTask: TIME_MS }, results },
+  startedAt,
+  process.env.BENCH_BASELINE === '1',
+  undefined,
+  'hostile',
+);
+console.log(`results: ${paths.join(', ')}`);
 process.exit(failed ? 1 : 0);

@@ -266,20 +266,19 @@ export function printTable(rows: readonly TargetRow[]): void {
   );
 }
 
-/** Writes core-<timestamp>.json and core-latest.json; returns their paths. */
 /**
- * Writes the run to the untracked bench/results/local/ (timestamped and
- * core-latest.json); the committed bench/results/core-baseline.json only
- * when `baseline` is asked for (BENCH_BASELINE=1).
+ * Writes the run to the untracked bench/results/local/ (<suite>-<timestamp>.json
+ * and <suite>-latest.json); the committed bench/results/<suite>-baseline.json
+ * only when `baseline` is asked for (BENCH_BASELINE=1). Returns the paths.
  */
-export function writeResults(document: object, startedAt: Date, baseline = false, dir = join(PACKAGE_ROOT, 'bench', 'results')): string[] {
+export function writeResults(document: object, startedAt: Date, baseline = false, dir = join(PACKAGE_ROOT, 'bench', 'results'), suite = 'core'): string[] {
   const local = join(dir, 'local');
   mkdirSync(local, { recursive: true });
   // ISO 8601 basic-ish form without ':' so the name is valid on every file system.
   const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
   const text = `${JSON.stringify(document, null, 2)}\n`;
-  const paths = [join(local, `core-${stamp}.json`), join(local, 'core-latest.json')];
-  if (baseline) paths.push(join(dir, 'core-baseline.json'));
+  const paths = [join(local, `${suite}-${stamp}.json`), join(local, `${suite}-latest.json`)];
+  if (baseline) paths.push(join(dir, `${suite}-baseline.json`));
   for (const path of paths) writeFileSync(path, text);
   return paths;
 }
