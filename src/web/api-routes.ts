@@ -5,6 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import {
+  compileGlob,
   findVariable,
   parseIdentifier,
   parseSessionId,
@@ -26,7 +27,6 @@ import type {
 } from './api-types.js';
 import { guard, may, type WebEnv } from './auth-middleware.js';
 import { httpError } from './http-errors.js';
-import { sessionGlob } from './session-glob.js';
 import { historyEntryJson, MAX_PICKED, sessionJson, variableJson } from './json.js';
 import type { WebLedger } from './ledger-port.js';
 import { SSE_HEADERS, type LiveFeed } from './live-feed.js';
@@ -118,7 +118,7 @@ export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
   api.get('/sessions', signedIn, (c) => {
     const pageSize = Math.max(1, count(c, 'page_size', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE));
     const pattern = patternParam(c);
-    const matches = sessionGlob(pattern);
+    const matches = compileGlob(pattern);
     const found: SessionJson[] = [];
     let token = c.req.query('page_token') ?? '';
     let exhausted = false;
