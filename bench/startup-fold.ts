@@ -28,6 +28,7 @@ import { Projection } from '../src/projection/projection.js';
 import { randomSessionId, randomSuffix, systemClock } from '../src/service/clock.js';
 import { LedgerService } from '../src/service/ledger-service.js';
 import { SqliteEventStore } from '../src/store/sqlite-event-store.js';
+import { SqliteLog } from '../src/store/sqlite-log.js';
 import { makeTempDir } from './server-fixture.js';
 import { round, since } from './stats.js';
 
@@ -196,8 +197,8 @@ export function writeLog(path: string, total: number, sessions: number): void {
   }
 }
 
-const newService = (store: SqliteEventStore): LedgerService =>
-  new LedgerService({ store, clock: systemClock, newIdSuffix: randomSuffix, newSessionId: randomSessionId });
+const newService = (store: SqliteEventStore): Promise<LedgerService> =>
+  LedgerService.open({ store: new SqliteLog(store, { pollMs: 0 }), clock: systemClock, newIdSuffix: randomSuffix, newSessionId: randomSessionId });
 
 /** Main file + WAL: a snapshot lands in the WAL until a checkpoint. */
 function fileBytes(path: string): number {
@@ -235,7 +236,7 @@ async function timeStartups(
     try {
       check(store);
       const serviceStart = performance.now();
-      const service = newService(store);
+      const service = await newService(store);
       serviceSeconds.push(since(serviceStart) / 1000);
       if (service.head !== head) throw new Error(`folded to head ${service.head}, expected ${head}`);
       const listed = service.listSessions(1000, '').sessions;
@@ -297,7 +298,7 @@ export async function runStartupFold(): Promise<StartupFoldResult> {
       // has written nothing since start-up counts its start-up head as
       // snapshotted (`lastSnapshotRevision = head` in its constructor), so on
       // a freshly folded service `snapshot()` (and `close()`) write nothing.
-      const projection = Projection.load(snapshotStore);
+      const projection = await Projection.load(new SqliteLog(snapshotStore, { pollMs: 0 }));
       if (projection.head !== total) throw new Error(`snapshot: folded to ${projection.head}, expected ${total}`);
       const snapshotStart = performance.now();
       if (!snapshotStore.snapshots.write(projection.head, projection.sessions(), systemClock.now())) {

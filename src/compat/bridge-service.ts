@@ -37,7 +37,7 @@ export interface BridgeService {
 export function addBridgeService(server: Server, service: LedgerService, logger: Logger, options: BridgeOptions = {}): BridgeService {
   const encodings = new EncodingMemory();
   const watchHub = new WatchHub({
-    store: service.store,
+    log: service,
     head: () => service.head,
     encode: bridgeWatchEncoder(encodings),
     // Framed messages concatenate into framed messages.

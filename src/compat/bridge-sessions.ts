@@ -30,37 +30,37 @@ export function bridgeSessionHandlers(
   /** The tools a session's workers can call: global ones and the session's own. */
   const tools = (sessionId: SessionId) => toolHub?.list(sessionId) ?? [];
 
-  const liveVariables = (sessionId: SessionId): { [name: string]: Variable } => {
+  const liveVariables = async (sessionId: SessionId): Promise<{ [name: string]: Variable }> => {
     const out: { [name: string]: Variable } = {};
-    for (const v of service.liveSession(sessionId).variables.values()) out[v.name] = variableToBridge(v, encodings);
+    for (const v of (await service.liveSession(sessionId)).variables.values()) out[v.name] = variableToBridge(v, encodings);
     return out;
   };
 
   return {
-    ping: unary((req) => ({ message: `pong: ${req.message}`, serverTime: new Date() })),
+    ping: unary(async (req) => ({ message: `pong: ${req.message}`, serverTime: new Date() })),
 
-    initializeSession: unary((req, call) => {
+    initializeSession: unary(async (req, call) => {
       const sessionId = parseSessionId(req.sessionId);
       const existing = service.peekSession(sessionId);
       if (existing) {
         requireActive(existing, sessionId);
       } else {
         try {
-          service.createSession({ sessionId, metadata: { ...req.metadata }, ttlSeconds: 0 }, actorOf(call.metadata));
+          await service.createSession({ sessionId, metadata: { ...req.metadata }, ttlSeconds: 0 }, actorOf(call.metadata));
         } catch (error) {
           // Another worker created it between our look and our write: that is success too.
           if (!(error instanceof DomainError && error.code === 'already_exists')) throw error;
         }
       }
       const availableTools = Object.fromEntries(tools(sessionId).map((spec) => [spec.name, toolSpecToBridge(spec)]));
-      return { success: true, errorMessage: '', availableTools, initialVariables: liveVariables(sessionId) };
+      return { success: true, errorMessage: '', availableTools, initialVariables: await liveVariables(sessionId) };
     }),
 
-    cleanupSession: unary((req, call) => {
+    cleanupSession: unary(async (req, call) => {
       const sessionId = parseSessionId(req.sessionId);
       if (service.peekSession(sessionId)?.status !== 'active') return { success: true, resourcesCleaned: 0 };
       try {
-        service.closeSession(sessionId, actorOf(call.metadata));
+        await service.closeSession(sessionId, actorOf(call.metadata));
       } catch (error) {
         if (!isSessionGone(error)) throw error;
         return { success: true, resourcesCleaned: 0 };
@@ -68,8 +68,8 @@ export function bridgeSessionHandlers(
       return { success: true, resourcesCleaned: 1 };
     }),
 
-    getSession: unary((req) => {
-      const { session } = service.getSession(parseSessionId(req.sessionId));
+    getSession: unary(async (req) => {
+      const { session } = await service.getSession(parseSessionId(req.sessionId));
       return {
         sessionId: session.id,
         metadata: { ...session.metadata },
@@ -79,11 +79,11 @@ export function bridgeSessionHandlers(
       };
     }),
 
-    heartbeat: unary((req) => {
+    heartbeat: unary(async (req) => {
       const sessionId = parseSessionId(req.sessionId);
       let sessionValid = true;
       try {
-        service.heartbeat(sessionId);
+        await service.heartbeat(sessionId);
       } catch (error) {
         if (!isSessionGone(error)) throw error;
         sessionValid = false;

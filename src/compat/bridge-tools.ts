@@ -20,7 +20,7 @@
  */
 import { type handleServerStreamingCall, type handleUnaryCall, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { DomainError, parseSessionId, ToolFailedError, type ErrorCode, type SessionId } from '../domain/index.js';
+import { DomainError, parseSessionId, requireActive, ToolFailedError, type ErrorCode, type SessionId } from '../domain/index.js';
 import type {
   BridgeServiceServer,
   ExecuteElixirToolResponse,
@@ -111,7 +111,8 @@ export function bridgeToolHandlers(options: BridgeToolsOptions): ToolRpcs {
   ): ToolCall & { sessionId: SessionId } => {
     const sessionId = parseSessionId(request.sessionId);
     if (request.toolName === '') throw new DomainError('invalid_request', 'tool_name is required');
-    service.liveSession(sessionId);
+    // Session errors before parameter errors; the hub's own check expires an idle session.
+    requireActive(service.peekSession(sessionId), sessionId);
     const parameters = decodeToolParameters(request.parameters, binary);
     const identity = identityOf(call.metadata);
     const deadline = call.getDeadline();
@@ -246,7 +247,7 @@ export function bridgeToolHandlers(options: BridgeToolsOptions): ToolRpcs {
 
     registerTools: asyncUnary(async (req) => {
       const sessionId = parseSessionId(req.sessionId);
-      service.liveSession(sessionId);
+      await service.liveSession(sessionId);
       registry.prune((id) => service.peekSession(id)?.status === 'active');
       const toolIds = registry.register(sessionId, req.workerId, req.tools);
       return { success: true, toolIds, errorMessage: '' };

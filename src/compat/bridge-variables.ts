@@ -52,11 +52,11 @@ export function bridgeVariableHandlers(service: LedgerService, encodings: Encodi
   const toBridge = (v: VariableState): Variable => variableToBridge(v, encodings);
 
   return {
-    registerVariable: unary((req, call) => {
+    registerVariable: unary(async (req, call) => {
       const sessionId = parseSessionId(req.sessionId);
       const type = typeFromBridge(req.type);
       const decoded = decodeAny(req.initialValue, req.initialBinaryValue, 'initial_value');
-      const variable = service.register(
+      const variable = await service.register(
         {
           sessionId,
           name: parseVariableName(req.name),
@@ -72,15 +72,15 @@ export function bridgeVariableHandlers(service: LedgerService, encodings: Encodi
       return { success: true, variableId: variable.id, errorMessage: '' };
     }),
 
-    getVariable: unary((req) => ({
-      variable: toBridge(service.getVariable(parseSessionId(req.sessionId), parseIdentifier(req.variableIdentifier), NOW)),
+    getVariable: unary(async (req) => ({
+      variable: toBridge(await service.getVariable(parseSessionId(req.sessionId), parseIdentifier(req.variableIdentifier), NOW)),
       fromCache: false,
     })),
 
-    setVariable: unary((req, call) => {
+    setVariable: unary(async (req, call) => {
       const sessionId = parseSessionId(req.sessionId);
       const decoded = decodeAny(req.value, req.binaryValue, 'value');
-      const variable = service.set(
+      const variable = await service.set(
         {
           sessionId,
           identifier: parseIdentifier(req.variableIdentifier),
@@ -94,15 +94,15 @@ export function bridgeVariableHandlers(service: LedgerService, encodings: Encodi
       return { success: true, errorMessage: '', newVersion: variable.version };
     }),
 
-    getVariables: unary((req) => {
+    getVariables: unary(async (req) => {
       const identifiers = req.variableIdentifiers.map(parseIdentifier);
-      const result = service.getVariables(parseSessionId(req.sessionId), identifiers, NOW);
+      const result = await service.getVariables(parseSessionId(req.sessionId), identifiers, NOW);
       const variables: { [identifier: string]: Variable } = {};
       for (const [identifier, variable] of result.found) variables[identifier] = toBridge(variable);
       return { variables, missingVariables: result.missing };
     }),
 
-    setVariables: unary((req, call) => {
+    setVariables: unary(async (req, call) => {
       const sessionId = parseSessionId(req.sessionId);
       const errors: { [key: string]: string } = {};
       const keys: string[] = [];
@@ -131,7 +131,7 @@ export function bridgeVariableHandlers(service: LedgerService, encodings: Encodi
 
       let outcomes: CommitResult['outcomes'];
       try {
-        outcomes = service.commit({ sessionId, operations, atomic: req.atomic }, actorOf(call.metadata)).outcomes;
+        outcomes = (await service.commit({ sessionId, operations, atomic: req.atomic }, actorOf(call.metadata))).outcomes;
       } catch (error) {
         if (!(error instanceof CommitRejectedError)) throw error;
         for (const failure of error.failures) errors[keys[failure.index] ?? failure.identifier] = failure.error.message;
@@ -153,29 +153,29 @@ export function bridgeVariableHandlers(service: LedgerService, encodings: Encodi
       return { success: !req.atomic || Object.keys(errors).length === 0, errors, newVersions };
     }),
 
-    listVariables: unary((req) => ({
-      variables: service.listVariables(parseSessionId(req.sessionId), req.pattern, NOW).variables.map(toBridge),
+    listVariables: unary(async (req) => ({
+      variables: (await service.listVariables(parseSessionId(req.sessionId), req.pattern, NOW)).variables.map(toBridge),
     })),
 
-    deleteVariable: unary((req, call) => {
+    deleteVariable: unary(async (req, call) => {
       const sessionId = parseSessionId(req.sessionId);
       const identifier = parseIdentifier(req.variableIdentifier);
-      const variable = service.getVariable(sessionId, identifier, NOW);
-      service.delete({ sessionId, identifier: variable.id, metadata: {} }, actorOf(call.metadata));
+      const variable = await service.getVariable(sessionId, identifier, NOW);
+      await service.delete({ sessionId, identifier: variable.id, metadata: {} }, actorOf(call.metadata));
       encodings.forget(sessionId, variable.id);
       return { success: true, errorMessage: '' };
     }),
 
-    getVariableHistory: unary((req) => {
+    getVariableHistory: unary(async (req) => {
       const sessionId: SessionId = parseSessionId(req.sessionId);
       const identifier = parseIdentifier(req.variableIdentifier);
-      const variable = service.getVariable(sessionId, identifier, NOW);
+      const variable = await service.getVariable(sessionId, identifier, NOW);
       const limit = req.limit < 0 ? 0 : req.limit;
-      return { entries: service.history(sessionId, variable.id, limit, 0).map((e) => historyEntryToBridge(variable.type, e)) };
+      return { entries: (await service.history(sessionId, variable.id, limit, 0)).map((e) => historyEntryToBridge(variable.type, e)) };
     }),
 
-    rollbackVariable: unary((req, call) => {
-      const variable = service.rollback(
+    rollbackVariable: unary(async (req, call) => {
+      const variable = await service.rollback(
         {
           sessionId: parseSessionId(req.sessionId),
           identifier: parseIdentifier(req.variableIdentifier),

@@ -9,7 +9,7 @@
  */
 import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { DomainError, parseIdentifier, parseSessionId, type ErrorCode, type Revision } from '../domain/index.js';
+import { DomainError, parseIdentifier, parseSessionId, requireActive, type ErrorCode, type Revision } from '../domain/index.js';
 import { VariableUpdate, type WatchVariablesRequest } from '../gen/snakepit/bridge/snakepit_bridge.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { toGrpcError } from '../server/status-table.js';
@@ -145,13 +145,15 @@ export function bridgeWatchHandler(
     serveWatch(
       call,
       logger,
-      (sink) => {
+      async (sink) => {
         const request = call.request;
         checkBridgeUtf8(request);
         const sessionId = parseSessionId(request.sessionId);
         const identifiers = request.variableIdentifiers.map(parseIdentifier);
         const matches = makeFilter({ identifiers, pattern: '' });
-        const session = service.liveSession(sessionId);
+        await service.liveSession(sessionId);
+        // Read together, in one turn: the session as of `position`, nothing applied in between.
+        const session = requireActive(service.peekSession(sessionId), sessionId);
         const position = service.head;
         const initial = request.includeInitialValues ? initialChanges(session, matches) : undefined;
         return hub.subscribe({ sessionId, matches, sink, position, ...(initial && { initial }) });

@@ -5,16 +5,18 @@
  * snapshot), and directly on plain objects for bulk folds at start-up and for
  * reads at a past revision, where drafting a million events would only cost time.
  */
-import { createDraft, enableMapSet, freeze, produce, type Draft } from 'immer';
+import { enableMapSet, freeze, produce, type Draft } from 'immer';
 import { isToolEvent, type NewEvent, type SessionCreated, type StoredEvent } from './events.js';
 import type { Revision } from './ids.js';
-import type { SessionState } from './state.js';
+import { overlaySession } from './overlay.js';
+import type { SessionState, VariableState } from './state.js';
 
 enableMapSet();
 
-type MutableSession = Draft<SessionState>;
+/** A session state its owner may change in place (plain Maps, writable fields). */
+export type MutableSession = Draft<SessionState>;
 
-function createSession(event: SessionCreated, revision: Revision): MutableSession {
+export function createSession(event: SessionCreated, revision: Revision): MutableSession {
   return {
     id: event.sessionId,
     metadata: { ...event.metadata },
@@ -29,7 +31,7 @@ function createSession(event: SessionCreated, revision: Revision): MutableSessio
   } as MutableSession;
 }
 
-function applyEvent(session: MutableSession, event: NewEvent, revision: Revision): void {
+export function applyEvent(session: MutableSession, event: NewEvent, revision: Revision): void {
   // A tool call is a record, not a change of state (see ToolEvent).
   if (isToolEvent(event)) return;
   session.modifiedRevision = revision;
@@ -66,12 +68,17 @@ function applyEvent(session: MutableSession, event: NewEvent, revision: Revision
     case 'variable_rolled_back': {
       const variable = session.variables.get(event.variableId);
       if (!variable) throw new Error(`set of unknown variable ${event.variableId} (revision ${revision})`);
-      variable.value = event.value as Draft<typeof event.value>;
-      variable.version = event.version;
-      variable.modifiedRevision = revision;
-      variable.updatedAt = event.time;
-      variable.modifiedBy = event.actor;
-      if (Object.keys(event.metadata).length > 0) Object.assign(variable.metadata, event.metadata);
+      // A new object, never a change to the old one: whoever holds the
+      // previous state (a watcher's "previous", an overlay's base) keeps it.
+      session.variables.set(event.variableId, {
+        ...variable,
+        value: event.value as Draft<typeof event.value>,
+        version: event.version,
+        modifiedRevision: revision,
+        updatedAt: event.time,
+        modifiedBy: event.actor,
+        metadata: Object.keys(event.metadata).length > 0 ? { ...variable.metadata, ...event.metadata } : variable.metadata,
+      });
       return;
     }
     case 'variable_deleted': {
@@ -113,31 +120,30 @@ export function evolve(session: SessionState | undefined, events: readonly Store
 
 /**
  * A scratch copy of a session for deciding a batch: each operation's events
- * are applied in place (an immer draft, so only what changes is copied, once
- * per batch rather than once per operation) and the next operation is
- * decided against the result. Never published. Revisions in it are
- * placeholders: decisions may depend on names, versions and values, never on
- * revisions.
+ * are applied to an overlay (only what changes is held, so the cost does not
+ * grow with the session) and the next operation is decided against the
+ * result. Never published. Revisions in it are placeholders: decisions may
+ * depend on names, versions and values, never on revisions.
  */
 export class ScratchSession {
-  private draft: MutableSession | undefined;
+  private session: MutableSession | undefined;
 
   constructor(session: SessionState | undefined) {
-    this.draft = session ? createDraft(session) : undefined;
+    this.session = session && overlaySession(session);
   }
 
   get state(): SessionState | undefined {
-    return this.draft as SessionState | undefined;
+    return this.session as SessionState | undefined;
   }
 
   apply(events: readonly NewEvent[]): void {
     for (const event of events) {
       if (event.kind === 'session_created') {
-        this.draft = createSession(event, 0 as Revision);
+        this.session = createSession(event, 0 as Revision);
         continue;
       }
-      if (!this.draft) throw new Error('the first event of a new session must be session_created');
-      applyEvent(this.draft, event, 0 as Revision);
+      if (!this.session) throw new Error('the first event of a new session must be session_created');
+      applyEvent(this.session, event, 0 as Revision);
     }
   }
 }
@@ -147,7 +153,11 @@ export class ScratchSession {
  * immer (one mutable pass), then freezes them. Used at start-up and for
  * reads at a past revision.
  */
-export function foldSessions(events: Iterable<StoredEvent>, start?: Map<string, SessionState>): Map<string, SessionState> {
+export function foldSessions(
+  events: Iterable<StoredEvent>,
+  start?: Map<string, SessionState>,
+  options: { readonly freeze?: boolean } = {},
+): Map<string, SessionState> {
   // `start` (e.g. decoded from a snapshot) must hold fresh, unfrozen objects
   // the caller owns: they are updated in place, then frozen.
   const working = (start ?? new Map()) as unknown as Map<string, MutableSession>;
@@ -163,6 +173,42 @@ export function foldSessions(events: Iterable<StoredEvent>, start?: Map<string, 
     if (!session) throw new Error(`event for unknown session ${event.sessionId} (revision ${event.revision})`);
     applyEvent(session, event, event.revision);
   }
-  for (const session of working.values()) freeze(session, true);
+  // The projection keeps its states unfrozen: it changes them in place.
+  if (options.freeze !== false) for (const session of working.values()) freeze(session, true);
   return working as unknown as Map<string, SessionState>;
+}
+
+/**
+ * One event as it was applied: the event, and the variable it touched as it
+ * was before and after. The change feed is made of these, so nothing
+ * downstream (watchers, commit results) has to fold again.
+ */
+export interface AppliedEvent {
+  readonly event: StoredEvent;
+  /** The variable before the event, when the event touched one that existed. */
+  readonly previous?: VariableState;
+  /** The variable after the event; for a delete, as it was deleted. */
+  readonly variable?: VariableState;
+}
+
+/**
+ * Applies one event to a map of session states in place (the projection's,
+ * or a catch-up fold's own copy) and reports what it changed. Variable
+ * states are replaced, never mutated, so `previous` stays valid.
+ */
+export function applyInPlace(sessions: Map<string, MutableSession>, event: StoredEvent): AppliedEvent {
+  if (event.kind === 'session_created') {
+    if (sessions.has(event.sessionId)) throw new Error(`session ${event.sessionId} created twice (revision ${event.revision})`);
+    sessions.set(event.sessionId, createSession(event, event.revision));
+    return { event };
+  }
+  if (isToolEvent(event)) return { event };
+  const session = sessions.get(event.sessionId);
+  if (!session) throw new Error(`event for unknown session ${event.sessionId} (revision ${event.revision})`);
+  const variableId = 'variableId' in event ? event.variableId : undefined;
+  const previous = variableId === undefined ? undefined : (session.variables.get(variableId) as VariableState | undefined);
+  applyEvent(session, event, event.revision);
+  if (variableId === undefined) return { event };
+  const variable = (session.variables.get(variableId) as VariableState | undefined) ?? previous;
+  return { event, ...(previous && { previous }), ...(variable && { variable }) };
 }

@@ -8,6 +8,7 @@ export * from './errors.js';
 export * from './events.js';
 export * from './evolve.js';
 export * from './glob.js';
+export * from './overlay.js';
 export * from './ids.js';
 export * from './limits.js';
 export * from './pattern.js';

@@ -38,7 +38,7 @@ const DEFAULT_PAGE_SIZE = 100;
 type OwnHandlers = 'watchVariables' | 'listTools' | 'executeTool' | 'executeStreamingTool' | 'serveTools';
 type UnaryHandlers = { [K in Exclude<keyof typeof LedgerDefinition, OwnHandlers>]: LedgerServer[K] };
 
-type Unary<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Res;
+type Unary<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>;
 
 function operationFromWire(op: WireOperation, sessionId: SessionId, shared: Metadata, index: number): Operation {
   const kind = op.op;
@@ -90,21 +90,23 @@ export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHan
   const unary =
     <Req, Res>(handler: Unary<Req, Res>): handleUnaryCall<Req, Res> =>
     (call, callback) => {
-      let reply: Res;
-      try {
-        checkUtf8(call.request as object);
-        reply = handler(call.request, call);
-      } catch (error) {
-        callback(toGrpcError(error, logger));
-        return;
-      }
-      callback(null, reply);
+      void (async () => {
+        let reply: Res;
+        try {
+          checkUtf8(call.request as object);
+          reply = await handler(call.request, call);
+        } catch (error) {
+          callback(toGrpcError(error, logger));
+          return;
+        }
+        callback(null, reply);
+      })();
     };
 
   return {
-    createSession: unary((req, call) =>
+    createSession: unary(async (req, call) =>
       sessionToWire(
-        service.createSession(
+        await service.createSession(
           {
             ...(req.sessionId !== '' && { sessionId: parseSessionId(req.sessionId) }),
             metadata: metadataFromWire(req.metadata),
@@ -114,9 +116,9 @@ export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHan
         ),
       ),
     ),
-    getSession: unary((req) => sessionToWire(service.getSession(parseSessionId(req.sessionId)))),
-    heartbeat: unary((req) => sessionToWire(service.heartbeat(parseSessionId(req.sessionId)))),
-    closeSession: unary((req, call) => sessionToWire(service.closeSession(parseSessionId(req.sessionId), actorOf(call.metadata)))),
+    getSession: unary(async (req) => sessionToWire(await service.getSession(parseSessionId(req.sessionId)))),
+    heartbeat: unary(async (req) => sessionToWire(await service.heartbeat(parseSessionId(req.sessionId)))),
+    closeSession: unary(async (req, call) => sessionToWire(await service.closeSession(parseSessionId(req.sessionId), actorOf(call.metadata)))),
     listSessions: unary((req, call) => {
       const pageSize = req.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(req.pageSize, MAX_PAGE_SIZE);
       // Only the sessions the caller may read; pages fill up past the hidden ones.
@@ -131,9 +133,9 @@ export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHan
       return { sessions: sessions.map(sessionToWire), nextPageToken: pageToken !== '' && last ? last.session.id : '' };
     }),
 
-    registerVariable: unary((req, call) =>
+    registerVariable: unary(async (req, call) =>
       variableToWire(
-        service.register(
+        await service.register(
           {
             sessionId: parseSessionId(req.sessionId),
             name: parseVariableName(req.name),
@@ -147,25 +149,25 @@ export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHan
         ),
       ),
     ),
-    getVariable: unary((req) =>
+    getVariable: unary(async (req) =>
       variableToWire(
-        service.getVariable(parseSessionId(req.sessionId), parseIdentifier(req.identifier), parseRevision(req.atRevision)),
+        await service.getVariable(parseSessionId(req.sessionId), parseIdentifier(req.identifier), parseRevision(req.atRevision)),
       ),
     ),
-    getVariables: unary((req) => {
+    getVariables: unary(async (req) => {
       const identifiers = req.identifiers.map(parseIdentifier);
-      const result = service.getVariables(parseSessionId(req.sessionId), identifiers, parseRevision(req.atRevision));
+      const result = await service.getVariables(parseSessionId(req.sessionId), identifiers, parseRevision(req.atRevision));
       const variables: Record<string, ReturnType<typeof variableToWire>> = {};
       for (const [identifier, variable] of result.found) variables[identifier] = variableToWire(variable);
       return { variables, missing: result.missing, revision: BigInt(result.revision) };
     }),
-    listVariables: unary((req) => {
-      const result = service.listVariables(parseSessionId(req.sessionId), req.pattern, parseRevision(req.atRevision));
+    listVariables: unary(async (req) => {
+      const result = await service.listVariables(parseSessionId(req.sessionId), req.pattern, parseRevision(req.atRevision));
       return { variables: result.variables.map(variableToWire), revision: BigInt(result.revision) };
     }),
-    setVariable: unary((req, call) =>
+    setVariable: unary(async (req, call) =>
       variableToWire(
-        service.set(
+        await service.set(
           {
             sessionId: parseSessionId(req.sessionId),
             identifier: parseIdentifier(req.identifier),
@@ -177,8 +179,8 @@ export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHan
         ),
       ),
     ),
-    deleteVariable: unary((req, call) => {
-      const revision = service.delete(
+    deleteVariable: unary(async (req, call) => {
+      const revision = await service.delete(
         {
           sessionId: parseSessionId(req.sessionId),
           identifier: parseIdentifier(req.identifier),
@@ -189,14 +191,14 @@ export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHan
       );
       return { revision: BigInt(revision) };
     }),
-    getHistory: unary((req) => ({
-      entries: service
-        .history(parseSessionId(req.sessionId), parseIdentifier(req.identifier), req.limit, Number(parseVersion(req.beforeVersion)))
-        .map(historyEntryToWire),
+    getHistory: unary(async (req) => ({
+      entries: (
+        await service.history(parseSessionId(req.sessionId), parseIdentifier(req.identifier), req.limit, Number(parseVersion(req.beforeVersion)))
+      ).map(historyEntryToWire),
     })),
-    rollbackVariable: unary((req, call) =>
+    rollbackVariable: unary(async (req, call) =>
       variableToWire(
-        service.rollback(
+        await service.rollback(
           {
             sessionId: parseSessionId(req.sessionId),
             identifier: parseIdentifier(req.identifier),
@@ -208,15 +210,15 @@ export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHan
         ),
       ),
     ),
-    getDigest: unary(() => {
-      const digest = service.store.digest();
+    getDigest: unary(async () => {
+      const digest = await service.digest();
       return { revision: BigInt(digest.revision), hash: digest.hash };
     }),
-    commit: unary((req, call) => {
+    commit: unary(async (req, call) => {
       const sessionId = parseSessionId(req.sessionId);
       const shared = metadataFromWire(req.metadata);
       const operations = req.operations.map((op, i) => operationFromWire(op, sessionId, shared, i));
-      const result = service.commit({ sessionId, operations, atomic: req.atomic }, actorOf(call.metadata));
+      const result = await service.commit({ sessionId, operations, atomic: req.atomic }, actorOf(call.metadata));
       return {
         revision: BigInt(result.revision),
         results: result.outcomes.map((outcome, index) =>

@@ -14,6 +14,7 @@ import { LedgerService } from '../service/ledger-service.js';
 import type { Durability } from '../store/event-store.js';
 import type { SessionId } from '../domain/index.js';
 import { SqliteEventStore } from '../store/sqlite-event-store.js';
+import { SqliteLog } from '../store/sqlite-log.js';
 import { ledgerHandlers } from './ledger-handlers.js';
 import { GuardedServer } from './request-guard.js';
 import { WatchHub } from '../watch/watch-hub.js';
@@ -59,6 +60,8 @@ export interface ServerOptions {
   readonly externalPollMs?: number;
   /** Snapshot the projection every this many events; 0: only at shutdown. */
   readonly snapshotEvery?: number;
+  /** Snapshots kept (older ones pruned); 0 keeps all. */
+  readonly snapshotKeep?: number;
   /** Server-side tool definitions (tests, embedding). */
   readonly tools?: readonly ToolModuleDefinition[];
   /** Paths of ESM tool modules to load (`serve --tools`). */
@@ -85,6 +88,8 @@ export interface RunningServer {
   readonly httpPort?: number;
   readonly web?: RunningWebServer;
   readonly service: LedgerService;
+  /** The log under the service (tests and embedders inspect the SQLite file through `store.file`). */
+  readonly store: SqliteLog;
   readonly watchHub: WatchHub;
   /** Server-side and worker-hosted tools, shared by both APIs. */
   readonly toolHub: LedgerToolHub;
@@ -134,21 +139,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         ? logger.info({ principals: outcome.principals }, 'auth file reloaded')
         : logger.error({ err: outcome.error }, 'auth file not reloaded; the previous one stays in force'),
   });
-  let store: SqliteEventStore;
+  let store: SqliteLog;
   try {
-    store = new SqliteEventStore(options.dataPath, { durability: options.durability });
+    store = new SqliteLog(new SqliteEventStore(options.dataPath, { durability: options.durability }), {
+      ...(options.externalPollMs !== undefined && { pollMs: options.externalPollMs }),
+    });
   } catch (error) {
     authority.close();
     throw error;
   }
   const started = performance.now();
-  const service = new LedgerService({
+  const service = await LedgerService.open({
     store,
+    onError: (error) => logger.error({ err: error }, 'a change-feed listener failed'),
     clock: options.clock ?? systemClock,
     newIdSuffix: options.newIdSuffix ?? randomSuffix,
     newSessionId: options.newSessionId ?? randomSessionId,
     ...(options.defaultTtlSeconds !== undefined && { defaultTtlSeconds: options.defaultTtlSeconds }),
     ...(options.snapshotEvery !== undefined && { snapshotEvery: options.snapshotEvery }),
+    ...(options.snapshotKeep !== undefined && { snapshotKeep: options.snapshotKeep }),
   });
   logger.info({ head: service.head, ms: Math.round(performance.now() - started) }, 'projection folded from the log');
 
@@ -172,7 +181,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ],
   });
   const watchHub = new WatchHub({
-    store,
+    log: service,
     head: () => service.head,
     encode: encodeWatchResponse,
     merge: (parts) => Buffer.concat(parts),
@@ -190,7 +199,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     toolHub.addServerTools(loadedTools);
   } catch (error) {
     authority.close();
-    service.close();
+    await service.close();
     throw error;
   }
   if (loadedTools.length > 0) logger.info({ tools: loadedTools.map((t) => t.name) }, 'server-side tools loaded');
@@ -221,7 +230,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   } catch (error) {
     authority.close();
-    service.close();
+    await service.close();
     throw error;
   }
 
@@ -243,7 +252,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } catch (error) {
       server.forceShutdown();
       authority.close();
-      service.close();
+      await service.close();
       throw error;
     }
   }
@@ -252,25 +261,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sweep =
     sweepMs > 0
       ? setInterval(() => {
-          try {
-            const expired = service.expireIdleSessions();
-            if (expired > 0) logger.info({ expired }, 'idle sessions expired');
-          } catch (error) {
-            logger.error({ err: error }, 'session expiry sweep failed');
-          }
+          service.expireIdleSessions().then(
+            (expired) => {
+              if (expired > 0) logger.info({ expired }, 'idle sessions expired');
+            },
+            (error: unknown) => logger.error({ err: error }, 'session expiry sweep failed'),
+          );
         }, sweepMs).unref()
-      : undefined;
-
-  const pollMs = options.externalPollMs ?? 50;
-  const poll =
-    pollMs > 0
-      ? setInterval(() => {
-          try {
-            service.pollExternalWrites();
-          } catch (error) {
-            logger.error({ err: error }, 'reading commits of other processes failed');
-          }
-        }, pollMs).unref()
       : undefined;
 
   let stopping: Promise<void> | undefined;
@@ -279,7 +276,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // Browsers' live streams end first, with a `shutdown` event.
       const webClosed = web?.close() ?? Promise.resolve();
       clearInterval(sweep);
-      clearInterval(poll);
       // Watch streams never end on their own; tell clients to reconnect and resume.
       watchHub.closeAll('server shutting down; resume with start_revision');
       bridge.close('server shutting down');
@@ -288,11 +284,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       for (const name of ['', LEDGER_SERVICE_NAME, BRIDGE_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
       authority.close();
       server.tryShutdown(() => {
-        void webClosed.then(() => {
-          service.close();
-          logger.info('stopped');
-          resolve();
-        });
+        void webClosed.then(() =>
+          service.close().then(
+            () => logger.info('stopped'),
+            (error: unknown) => logger.error({ err: error }, 'closing the ledger failed'),
+          ),
+        ).finally(resolve);
       });
     });
     return stopping;
@@ -308,7 +305,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger.error({ err: error }, 'TLS certificates not reloaded; the previous ones stay in use');
     }
   };
-  return { port, ...(web && { httpPort: web.port, web }), service, watchHub, toolHub, authority, reloadSecurity, shutdown };
+  return { port, ...(web && { httpPort: web.port, web }), service, store, watchHub, toolHub, authority, reloadSecurity, shutdown };
 }
 
 /** With auth on, an actor is `principal` or `principal/label`. */

@@ -20,22 +20,23 @@ export function watchHandler(
   logger: Logger,
 ): handleServerStreamingCall<WatchVariablesRequest, WatchResponse> {
   return (call) =>
-    serveWatch(call, logger, (sink) => {
+    serveWatch(call, logger, async (sink) => {
       const request = call.request;
       checkUtf8(request);
       const sessionId = parseSessionId(request.sessionId);
       const identifiers = request.identifiers.map(parseIdentifier);
       const start = parseRevision(request.startRevision);
-      const head = service.head;
-      if (start > head + 1) {
-        throw new DomainError('revision_out_of_range', `start_revision ${start} is beyond the head of the log (${head})`);
+      if (start > service.head + 1) {
+        throw new DomainError('revision_out_of_range', `start_revision ${start} is beyond the head of the log (${service.head})`);
       }
       const matches = makeFilter({ identifiers, pattern: request.pattern });
       let position: Revision;
       let initial: readonly Change[] | undefined;
       if (start === 0) {
-        const session = service.liveSession(sessionId);
-        position = head;
+        await service.liveSession(sessionId);
+        // Read together, in one turn: the session as of `position`, nothing applied in between.
+        const session = requireActive(service.peekSession(sessionId), sessionId);
+        position = service.head;
         if (request.includeInitial) initial = initialChanges(session, matches);
       } else {
         const session = service.peekSession(sessionId);
@@ -45,7 +46,7 @@ export function watchHandler(
         if (session.status !== 'active' && start > session.modifiedRevision) requireActive(session, sessionId);
         position = (start - 1) as Revision;
         if (request.includeInitial) {
-          const past = position > 0 ? pastSession(service, sessionId, position) : undefined;
+          const past = position > 0 ? await pastSession(service, sessionId, position) : undefined;
           initial = past ? initialChanges(past, matches) : [];
         }
       }
@@ -54,9 +55,9 @@ export function watchHandler(
 }
 
 /** The session as it was at a revision, or undefined if it did not exist yet. */
-function pastSession(service: LedgerService, sessionId: Parameters<LedgerService['sessionAt']>[0], at: Revision) {
+async function pastSession(service: LedgerService, sessionId: Parameters<LedgerService['sessionAt']>[0], at: Revision) {
   try {
-    return service.sessionAt(sessionId, at);
+    return await service.sessionAt(sessionId, at);
   } catch (error) {
     if (error instanceof DomainError && error.code === 'not_found') return undefined;
     throw error;

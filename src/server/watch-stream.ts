@@ -10,19 +10,21 @@ import type { WatchSink } from '../watch/watch-hub.js';
 import { toGrpcError } from './status-table.js';
 
 /**
- * Runs `subscribe` with a sink over `call`; its return value stops the
- * watcher. If `subscribe` throws (bad request, unknown session), the call
- * ends with the mapped status. `write` sends one encoded message (the
+ * Runs `subscribe` with a sink over `call`; what it returns (or resolves to)
+ * stops the watcher. If `subscribe` throws or rejects (bad request, unknown
+ * session), the call ends with the mapped status. `write` sends one encoded message (the
  * default passes it to the call, whose serializer lets bytes through).
  */
 export function serveWatch<Req, Res>(
   call: ServerWritableStream<Req, Res>,
   logger: Logger,
-  subscribe: (sink: WatchSink) => () => void,
+  subscribe: (sink: WatchSink) => (() => void) | Promise<() => void>,
   write: (bytes: Uint8Array) => boolean = (bytes) => call.write(bytes as unknown as Res),
 ): void {
   let unsubscribe: (() => void) | undefined;
+  let released = false;
   const release = () => {
+    released = true;
     unsubscribe?.();
     unsubscribe = undefined;
   };
@@ -38,9 +40,14 @@ export function serveWatch<Req, Res>(
     end: () => call.end(),
     abort: (reason) => call.emit('error', { code: status.UNAVAILABLE, details: reason }),
   };
-  try {
-    unsubscribe = subscribe(sink);
-  } catch (error) {
-    call.emit('error', toGrpcError(error, logger));
-  }
+  void (async () => {
+    try {
+      const stop = await subscribe(sink);
+      // The client may have gone while the subscription was being set up.
+      if (released) stop();
+      else unsubscribe = stop;
+    } catch (error) {
+      call.emit('error', toGrpcError(error, logger));
+    }
+  })();
 }

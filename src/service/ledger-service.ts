@@ -1,8 +1,9 @@
 /**
- * The application layer: runs each command through decide → append (one
- * transaction) → evolve, keeps session idle timers, and answers reads from
- * the projection. Protocol-neutral: the gRPC handlers (and later the
- * Snakepit-compatible service) translate to and from it.
+ * The application layer, protocol-neutral (the gRPC handlers and the
+ * Snakepit bridge translate to and from it): commands go through the
+ * command pipeline (decide → append → apply → publish, command-pipeline.ts),
+ * idle expiry through session liveness (session-liveness.ts), and reads are
+ * answered from the projection, or from the log for past revisions.
  */
 import {
   DomainError,
@@ -18,6 +19,7 @@ import {
   type DecideContext,
   type DeleteVariable,
   type NewEvent,
+  type AppliedEvent,
   type OperationOutcome,
   type RegisterVariable,
   type RollbackVariable,
@@ -28,16 +30,21 @@ import {
   type SessionId,
   type SessionState,
   type SetVariable,
-  type StoredEvent,
   type ToolEvent,
+  type VariableId,
   type VariableState,
 } from '../domain/index.js';
 import { Projection } from '../projection/projection.js';
-import type { EventStore } from '../store/event-store.js';
+import type { EventStore, LogBatch, ReadOptions } from '../store/event-store.js';
 import { operationVariables } from './commit-results.js';
 import { foldSessionAt } from './past-session.js';
-import { readWholeCommits } from '../store/whole-commits.js';
+import type { Digest } from '../store/hash-chain.js';
+import { ChangeFeed, type CommitListener } from './change-feed.js';
 import type { Clock } from './clock.js';
+import { CommandPipeline, type Decider, type Executed } from './command-pipeline.js';
+import { SessionLiveness } from './session-liveness.js';
+
+export type { CommitListener, CommitNotice } from './change-feed.js';
 
 export interface LedgerServiceOptions {
   readonly store: EventStore;
@@ -48,6 +55,10 @@ export interface LedgerServiceOptions {
   readonly defaultTtlSeconds?: number;
   /** Write a snapshot of the projection after this many events; 0 never (but still on close). */
   readonly snapshotEvery?: number;
+  /** Snapshots kept: older ones are pruned when a new one is written; 0 keeps all. */
+  readonly snapshotKeep?: number;
+  /** Reports errors that must not reach callers (a throwing change-feed listener). */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** One version of a variable, as GetHistory reports it. */
@@ -78,18 +89,6 @@ export interface CommitResult {
   readonly outcomes: readonly (OperationOutcome & { readonly variable?: VariableState })[];
 }
 
-/** What a listener hears after each commit: the events, and each touched session's state before them. */
-export interface CommitNotice {
-  readonly events: readonly StoredEvent[];
-  readonly before: ReadonlyMap<SessionId, SessionState | undefined>;
-}
-
-/**
- * Called after every commit (ours, or another process's once noticed),
- * outside the transaction. Must not throw: the write is already durable.
- */
-export type CommitListener = (notice: CommitNotice) => void;
-
 /** A tool event as the tool hub describes it; the service adds time and actor. */
 export type ToolRecord = ToolEvent extends infer E ? (E extends ToolEvent ? Omit<E, 'time' | 'actor'> : never) : never;
 
@@ -102,31 +101,45 @@ const DEFAULT_HISTORY_LIMIT = 100;
 const MAX_HISTORY_LIMIT = 10_000;
 
 export class LedgerService {
-  private readonly projection: Projection;
-  /** Last call per session. Kept in memory: reads and heartbeats are not facts worth a log row. */
-  private readonly activity = new Map<string, number>();
-  /** After a restart every live session's idle timer starts afresh. */
-  private readonly startedAt: number;
-  private readonly listeners = new Set<CommitListener>();
-  private externalCounter = -1;
+  private readonly feed: ChangeFeed;
+  private readonly pipeline: CommandPipeline;
+  private readonly liveness: SessionLiveness;
   private readonly snapshotEvery: number;
+  private readonly snapshotKeep: number;
   private lastSnapshotRevision: Revision;
   readonly defaultTtlSeconds: number;
 
-  constructor(private readonly options: LedgerServiceOptions) {
-    this.projection = Projection.load(options.store);
-    this.startedAt = options.clock.now();
+  private constructor(
+    private readonly options: LedgerServiceOptions,
+    private readonly projection: Projection,
+  ) {
+    this.liveness = new SessionLiveness(options.clock);
     this.defaultTtlSeconds = options.defaultTtlSeconds ?? DEFAULT_TTL_SECONDS;
     this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
-    this.lastSnapshotRevision = this.projection.snapshotRevision;
+    this.snapshotKeep = options.snapshotKeep ?? 0;
+    this.lastSnapshotRevision = projection.snapshotRevision;
+    this.feed = new ChangeFeed(options.onError ?? (() => {}));
+    this.pipeline = new CommandPipeline({
+      store: options.store,
+      projection,
+      feed: this.feed,
+      afterRound: () => this.snapshotIfDue(),
+    });
   }
 
+  /** Folds the projection from the store (newest snapshot plus the log after it) and starts the service. */
+  static async open(options: LedgerServiceOptions): Promise<LedgerService> {
+    return new LedgerService(options, await Projection.load(options.store));
+  }
+
+  /** The newest revision the projection has applied. */
   get head(): Revision {
     return this.projection.head;
   }
 
-  get store(): EventStore {
-    return this.options.store;
+  /** The head of the log's hash chain. */
+  digest(): Promise<Digest> {
+    return this.options.store.digest();
   }
 
   /** The current state of a session in any status, without touching its idle timer. */
@@ -135,49 +148,71 @@ export class LedgerService {
   }
 
   /** The session for a live call: expired if idle, refused if ended, idle timer refreshed. */
-  liveSession(sessionId: SessionId): SessionState {
+  liveSession(sessionId: SessionId): Promise<SessionState> {
     return this.enter(sessionId);
   }
 
-  /**
-   * Folds in commits another process made to the same file, if any. Cheap
-   * when there are none (one pragma read); the server polls it.
-   */
-  pollExternalWrites(): void {
-    const counter = this.options.store.externalChangeCounter();
-    if (counter === this.externalCounter) return;
-    this.externalCounter = counter;
-    this.catchUp(this.options.store.head());
+  /** Folds in commits another process made to the log, if any (the store's notifier does this on its own too). */
+  catchUp(): Promise<void> {
+    return this.pipeline.catchUp();
   }
 
+  /**
+   * The change feed: `listener` hears every batch the projection applies
+   * (our commits and other processes'), once, after it is durable and
+   * outside any transaction, with each event's variable before and after.
+   * Returns the function that stops listening. See CommitNotice.
+   */
   onCommit(listener: CommitListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.feed.subscribe(listener);
+  }
+
+  /** The log after a revision, in batches ending with a caught-up marker (EventStore.read): for consumers that catch up, such as watch hubs. */
+  readLog(options: ReadOptions): AsyncGenerator<LogBatch> {
+    return this.options.store.read(options);
+  }
+
+  /** The session as it was at a revision (nearest snapshot plus the log), owned by the caller; undefined before it existed. */
+  pastSession(sessionId: SessionId, at: Revision): Promise<SessionState | undefined> {
+    return foldSessionAt(this.options.store, sessionId, at);
+  }
+
+  /** A variable's versions below `beforeVersion`, newest first, without touching its session's idle timer (the web view). */
+  async variableHistory(variableId: VariableId, beforeVersion: number, limit: number): Promise<HistoryEntry[]> {
+    return historyEntries(await this.options.store.readHistory(variableId, beforeVersion, limit));
+  }
+
+  /** The first event after `after` (of one session when given): who did what, when. */
+  async eventAfter(after: Revision, sessionId?: SessionId): Promise<AppliedEvent['event'] | undefined> {
+    for await (const batch of this.options.store.read({ after, batchSize: 1, ...(sessionId && { sessionId }) })) {
+      return batch.kind === 'events' ? batch.events[0] : undefined;
+    }
+    return undefined;
   }
 
   // ── sessions ───────────────────────────────────────────────────────────
 
-  createSession(command: Omit<CreateSession, 'kind' | 'sessionId'> & { sessionId?: SessionId }, actor: string): SessionView {
+  async createSession(command: Omit<CreateSession, 'kind' | 'sessionId'> & { sessionId?: SessionId }, actor: string): Promise<SessionView> {
     const sessionId = command.sessionId ?? (this.options.newSessionId() as SessionId);
-    this.execute(sessionId, actor, (session, ctx) => decide(session, { ...command, kind: 'create_session', sessionId }, ctx));
-    return this.view(sessionId);
+    const done = await this.execute(sessionId, actor, (session, ctx) => decide(session, { ...command, kind: 'create_session', sessionId }, ctx));
+    return this.view(sessionId, done.session);
   }
 
   /** Reports a session in any state; an idle one is expired first, a live one's timer refreshed. */
-  getSession(sessionId: SessionId): SessionView {
-    this.expireIfIdle(sessionId);
-    if (this.projection.session(sessionId)?.status === 'active') this.activity.set(sessionId, this.options.clock.now());
+  async getSession(sessionId: SessionId): Promise<SessionView> {
+    await this.expireIfIdle(sessionId);
+    if (this.projection.session(sessionId)?.status === 'active') this.liveness.touch(sessionId);
     return this.view(sessionId);
   }
 
-  heartbeat(sessionId: SessionId): SessionView {
-    this.enter(sessionId);
+  async heartbeat(sessionId: SessionId): Promise<SessionView> {
+    await this.enter(sessionId);
     return this.view(sessionId);
   }
 
-  closeSession(sessionId: SessionId, actor: string): SessionView {
-    this.run({ kind: 'close_session', sessionId }, actor);
-    return this.view(sessionId);
+  async closeSession(sessionId: SessionId, actor: string): Promise<SessionView> {
+    const done = await this.run({ kind: 'close_session', sessionId }, actor);
+    return this.view(sessionId, done.session);
   }
 
   /** Sessions in id order, after `pageToken` (the last id of the previous page). */
@@ -190,66 +225,58 @@ export class LedgerService {
     return { sessions: page.map((s) => this.view(s.id)), nextPageToken: more && last ? last.id : '' };
   }
 
-  /** Expires every session idle past its TTL; returns how many. */
-  expireIdleSessions(): number {
-    let expired = 0;
-    for (const session of this.projection.sessionsInOrder()) {
-      if (this.expireIfIdle(session.id)) expired++;
-    }
-    return expired;
+  /** Expires every session idle past its TTL; resolves to how many. */
+  async expireIdleSessions(): Promise<number> {
+    const idle = [...this.projection.sessions()].filter((s) => this.liveness.isIdle(s)).map((s) => s.id);
+    const expired = await Promise.all(idle.map((id) => this.expireIfIdle(id)));
+    return expired.filter(Boolean).length;
   }
 
   // ── variables ──────────────────────────────────────────────────────────
 
-  register(command: Omit<RegisterVariable, 'kind'>, actor: string): VariableState {
-    const session = this.run({ ...command, kind: 'register_variable' }, actor);
-    return requireVariable(session, command.name);
+  async register(command: Omit<RegisterVariable, 'kind'>, actor: string): Promise<VariableState> {
+    return variableOf(await this.run({ ...command, kind: 'register_variable' }, actor));
   }
 
-  set(command: Omit<SetVariable, 'kind'>, actor: string): VariableState {
-    const stored = this.run({ ...command, kind: 'set_variable' }, actor);
-    return requireVariable(stored, command.identifier);
+  async set(command: Omit<SetVariable, 'kind'>, actor: string): Promise<VariableState> {
+    return variableOf(await this.run({ ...command, kind: 'set_variable' }, actor));
   }
 
-  delete(command: Omit<DeleteVariable, 'kind'>, actor: string): Revision {
-    this.run({ ...command, kind: 'delete_variable' }, actor);
-    return this.projection.head;
+  /** Resolves to the revision of the delete. */
+  async delete(command: Omit<DeleteVariable, 'kind'>, actor: string): Promise<Revision> {
+    const done = await this.run({ ...command, kind: 'delete_variable' }, actor);
+    return (done.stored[done.stored.length - 1]?.revision ?? this.projection.head) as Revision;
   }
 
   /** A variable's versions, newest first, below `beforeVersion` (0: all), from the log's variable index. */
-  history(sessionId: SessionId, identifier: string, limit: number, beforeVersion: number): HistoryEntry[] {
-    const variable = requireVariable(this.enter(sessionId), identifier);
-    const events = this.options.store.readHistory(
+  async history(sessionId: SessionId, identifier: string, limit: number, beforeVersion: number): Promise<HistoryEntry[]> {
+    const variable = requireVariable(await this.enter(sessionId), identifier);
+    const events = await this.options.store.readHistory(
       variable.id,
       beforeVersion > 0 ? beforeVersion : Number.MAX_SAFE_INTEGER,
       limit > 0 ? Math.min(limit, MAX_HISTORY_LIMIT) : DEFAULT_HISTORY_LIMIT,
     );
-    return events.flatMap((e) =>
-      e.kind === 'variable_registered' || e.kind === 'variable_set' || e.kind === 'variable_rolled_back'
-        ? [{ version: e.version, value: e.value, revision: e.revision, time: e.time, actor: e.actor, metadata: e.metadata, kind: e.kind }]
-        : [],
-    );
+    return historyEntries(events);
   }
 
   /** Appends a new version holding the value of `targetVersion`. */
-  rollback(command: Omit<RollbackVariable, 'kind' | 'targetValue'>, actor: string): VariableState {
-    const variable = requireVariable(this.enter(command.sessionId), command.identifier);
-    const target = this.options.store.readVersion(variable.id, command.targetVersion);
+  async rollback(command: Omit<RollbackVariable, 'kind' | 'targetValue'>, actor: string): Promise<VariableState> {
+    const variable = requireVariable(await this.enter(command.sessionId), command.identifier);
+    const target = await this.options.store.readVersion(variable.id, command.targetVersion);
     const targetValue = target && 'value' in target ? target.value : undefined;
-    const session = this.run({ ...command, kind: 'rollback_variable', targetValue }, actor);
-    return requireVariable(session, variable.id);
+    return variableOf(await this.run({ ...command, identifier: variable.id, kind: 'rollback_variable', targetValue }, actor));
   }
 
-  getVariable(sessionId: SessionId, identifier: string, atRevision: Revision): VariableState {
-    return requireVariable(this.sessionAt(sessionId, atRevision), identifier);
+  async getVariable(sessionId: SessionId, identifier: string, atRevision: Revision): Promise<VariableState> {
+    return requireVariable(await this.sessionAt(sessionId, atRevision), identifier);
   }
 
-  getVariables(
+  async getVariables(
     sessionId: SessionId,
     identifiers: readonly string[],
     atRevision: Revision,
-  ): { found: Map<string, VariableState>; missing: string[]; revision: Revision } {
-    const session = this.sessionAt(sessionId, atRevision);
+  ): Promise<{ found: Map<string, VariableState>; missing: string[]; revision: Revision }> {
+    const session = await this.sessionAt(sessionId, atRevision);
     const found = new Map<string, VariableState>();
     const missing: string[] = [];
     for (const identifier of identifiers) {
@@ -261,105 +288,80 @@ export class LedgerService {
   }
 
   /** Variables whose names match a glob (`*`, `?`; empty = all), in name order. */
-  listVariables(sessionId: SessionId, pattern: string, atRevision: Revision): VariablesAt {
+  async listVariables(sessionId: SessionId, pattern: string, atRevision: Revision): Promise<VariablesAt> {
     const matches = compileGlob(pattern);
-    const session = this.sessionAt(sessionId, atRevision);
+    const session = await this.sessionAt(sessionId, atRevision);
     const variables = [...session.variables.values()]
       .filter((v) => matches(v.name))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { variables, revision: this.revisionOf(atRevision) };
   }
 
-  commit(command: Omit<Commit, 'kind'>, actor: string): CommitResult {
+  async commit(command: Omit<Commit, 'kind'>, actor: string): Promise<CommitResult> {
     let outcomes: readonly OperationOutcome[] = [];
     let eventCounts: readonly number[] = [];
-    const before = this.projection.session(command.sessionId);
-    const stored = this.execute(command.sessionId, actor, (session, ctx) => {
+    const done = await this.execute(command.sessionId, actor, (session, ctx) => {
       const decision = decideCommit(session, { ...command, kind: 'commit' }, ctx);
       outcomes = decision.outcomes;
       eventCounts = decision.eventCounts;
       return [...decision.events];
     });
-    return { revision: stored.length ? this.projection.head : (0 as Revision), outcomes: operationVariables(before, this.projection.session(command.sessionId), outcomes, eventCounts, stored) };
+    const last = done.stored[done.stored.length - 1];
+    return { revision: last ? last.revision : (0 as Revision), outcomes: operationVariables(outcomes, eventCounts, done.applied) };
   }
 
   // ── tools ──────────────────────────────────────────────────────────────
 
   /**
-   * Records a tool call's start or end, in its own transaction. The session
+   * Records a tool call's start or end, in its own commit. The session
    * must exist, in any status: a call that began before a close may end
    * after it. Does not refresh the idle timer (the call's entry did).
    */
-  recordTool(record: ToolRecord, actor: string): Revision {
-    const ctx = this.context(actor);
-    this.append(record.sessionId, ctx, (session) => {
-      if (!session) throw new DomainError('not_found', `Session not found: ${record.sessionId}`);
-      return [{ ...record, time: ctx.now, actor } as NewEvent];
-    });
-    return this.projection.head;
+  async recordTool(record: ToolRecord, actor: string): Promise<Revision> {
+    const done = await this.pipeline.execute(
+      record.sessionId,
+      (session, ctx) => {
+        if (!session) throw new DomainError('not_found', `Session not found: ${record.sessionId}`);
+        return [{ ...record, time: ctx.now, actor } as NewEvent];
+      },
+      () => this.context(actor),
+    );
+    return (done.stored[done.stored.length - 1] as AppliedEvent['event']).revision;
   }
 
   /** Writes a snapshot at the head unless one is there already; true if written. */
-  snapshot(): boolean {
+  async snapshot(): Promise<boolean> {
     const head = this.projection.head;
     if (head === 0 || head === this.lastSnapshotRevision) return false;
     this.lastSnapshotRevision = head;
-    return this.options.store.snapshots.write(head, this.projection.sessions(), this.options.clock.now());
+    return this.options.store.snapshots.write(head, this.projection.sessions(), this.options.clock.now(), this.snapshotKeep);
   }
 
-  /** Snapshots (so the next start folds little) and closes the store. */
-  close(): void {
-    this.listeners.clear();
-    this.snapshot();
-    this.options.store.close();
+  /** Lets queued commands finish, snapshots (so the next start folds little) and closes the store. */
+  async close(): Promise<void> {
+    await this.pipeline.close();
+    this.feed.clear();
+    await this.snapshot();
+    await this.options.store.close();
   }
 
   // ── internals ──────────────────────────────────────────────────────────
 
-  /** Runs one command; returns the session's state after it. */
-  private run(command: Command, actor: string): SessionState {
-    this.execute(command.sessionId, actor, (session, ctx) => decide(session, command, ctx));
-    return this.projection.session(command.sessionId) as SessionState;
+  /** Runs one command. */
+  private run(command: Command, actor: string): Promise<Executed> {
+    return this.execute(command.sessionId, actor, (session, ctx) => decide(session, command, ctx));
   }
 
-  /**
-   * decide → append → evolve. The decision runs inside the write transaction
-   * after folding in anything another process appended, so it always sees
-   * the newest state; the projection advances only once the commit is durable.
-   */
-  private execute(
-    sessionId: SessionId,
-    actor: string,
-    decideEvents: (session: SessionState | undefined, ctx: DecideContext) => NewEvent[],
-  ): StoredEvent[] {
-    this.expireIfIdle(sessionId);
-    const ctx = this.context(actor);
-    const stored = this.append(sessionId, ctx, decideEvents);
-    this.activity.set(sessionId, ctx.now);
-    return stored;
+  private async execute(sessionId: SessionId, actor: string, decideEvents: Decider): Promise<Executed> {
+    await this.expireIfIdle(sessionId);
+    const done = await this.pipeline.execute(sessionId, decideEvents, () => this.context(actor));
+    this.liveness.touch(sessionId);
+    return done;
   }
 
-  private append(
-    sessionId: SessionId,
-    ctx: DecideContext,
-    decideEvents: (session: SessionState | undefined, ctx: DecideContext) => NewEvent[],
-  ): StoredEvent[] {
-    const stored = this.options.store.write((tx) => {
-      this.catchUp(tx.head());
-      const events = decideEvents(this.projection.session(sessionId), ctx);
-      return events.length > 0 ? tx.append(events) : [];
-    });
-    this.applyAndNotify(stored);
-    return stored;
-  }
-
-  private applyAndNotify(events: readonly StoredEvent[]): void {
-    if (events.length === 0) return;
-    const notice: CommitNotice = { events, before: this.projection.apply(events) };
-    for (const listener of this.listeners) listener(notice);
-    // Inline, on the write that crosses the threshold: simple, and the cost
-    // is one pass over the state every `snapshotEvery` events.
-    if (this.snapshotEvery > 0 && this.projection.head - this.lastSnapshotRevision >= this.snapshotEvery) this.snapshot();
+  /** Inline, after the round that crosses the threshold, outside any transaction. */
+  private async snapshotIfDue(): Promise<void> {
+    if (this.snapshotEvery > 0 && this.projection.head - this.lastSnapshotRevision >= this.snapshotEvery) await this.snapshot();
   }
 
   private context(actor: string): DecideContext {
@@ -371,41 +373,36 @@ export class LedgerService {
     };
   }
 
-  /** Folds events another process appended since our head. */
-  private catchUp(storeHead: Revision): void {
-    while (this.projection.head < storeHead) {
-      const read = (after: Revision, limit: number) => this.options.store.readAfter(after, limit);
-      const tail = readWholeCommits(read, this.projection.head, 10_000);
-      if (tail.length === 0) break;
-      this.applyAndNotify(tail);
-    }
-  }
-
-  private expiresAt(session: SessionState): number {
-    const lastActive = Math.max(this.activity.get(session.id) ?? 0, session.modifiedAt, this.startedAt);
-    return lastActive + session.ttlSeconds * 1000;
-  }
-
-  /** Records expiry of an idle session; true when it expired now. */
-  private expireIfIdle(sessionId: SessionId): boolean {
+  /**
+   * Records expiry of an idle session; true when it expired now. A
+   * conditional append: decided against the session as this process sees
+   * it, refused by the store if the session moved in the log since, and then
+   * decided again against the news (which may show it is in use after all).
+   */
+  private async expireIfIdle(sessionId: SessionId): Promise<boolean> {
     const session = this.projection.session(sessionId);
-    if (session?.status !== 'active' || this.options.clock.now() < this.expiresAt(session)) return false;
-    const expire = (s: SessionState | undefined, ctx: DecideContext) => decide(s, { kind: 'expire_session', sessionId }, ctx);
-    return this.append(sessionId, this.context(SYSTEM_ACTOR), expire).length > 0;
+    if (!session || !this.liveness.isIdle(session)) return false;
+    const done = await this.pipeline.execute(
+      sessionId,
+      (s, ctx) => (s && this.liveness.isIdle(s) ? decide(s, { kind: 'expire_session', sessionId }, ctx) : []),
+      () => this.context(SYSTEM_ACTOR),
+    );
+    if (done.stored.length > 0) this.liveness.forget(sessionId);
+    return done.stored.length > 0;
   }
 
   /** The live session for a call: expired if idle, refused if ended, timer refreshed. */
-  private enter(sessionId: SessionId): SessionState {
-    this.expireIfIdle(sessionId);
+  private async enter(sessionId: SessionId): Promise<SessionState> {
+    await this.expireIfIdle(sessionId);
     const session = requireActive(this.projection.session(sessionId), sessionId);
-    this.activity.set(sessionId, this.options.clock.now());
+    this.liveness.touch(sessionId);
     return session;
   }
 
-  private view(sessionId: SessionId): SessionView {
-    const session = this.projection.session(sessionId);
+  private view(sessionId: SessionId, at?: SessionState): SessionView {
+    const session = at ?? this.projection.session(sessionId);
     if (!session) throw new DomainError('not_found', `Session not found: ${sessionId}`);
-    return { session, expiresAt: this.expiresAt(session) };
+    return { session, expiresAt: this.liveness.expiresAt(session) };
   }
 
   private revisionOf(atRevision: Revision): Revision {
@@ -416,7 +413,7 @@ export class LedgerService {
    * The session as of a revision (0 = now). Current reads need a live
    * session; past reads are history and work on ended sessions too.
    */
-  sessionAt(sessionId: SessionId, atRevision: Revision): SessionState {
+  async sessionAt(sessionId: SessionId, atRevision: Revision): Promise<SessionState> {
     if (atRevision === 0) return this.enter(sessionId);
     const head = this.projection.head;
     if (atRevision > head) {
@@ -425,8 +422,24 @@ export class LedgerService {
     const live = this.projection.session(sessionId);
     // Nothing changed in this session since atRevision: the live state is that state.
     if (live && live.modifiedRevision <= atRevision) return live;
-    const past = foldSessionAt(this.options.store, sessionId, atRevision);
+    const past = await foldSessionAt(this.options.store, sessionId, atRevision);
     if (!past) throw new DomainError('not_found', `Session not found at revision ${atRevision}: ${sessionId}`);
     return past;
   }
+}
+
+/** Value-giving events as history entries. */
+function historyEntries(events: readonly AppliedEvent['event'][]): HistoryEntry[] {
+  return events.flatMap((e) =>
+    e.kind === 'variable_registered' || e.kind === 'variable_set' || e.kind === 'variable_rolled_back'
+      ? [{ version: e.version, value: e.value, revision: e.revision, time: e.time, actor: e.actor, metadata: e.metadata, kind: e.kind }]
+      : [],
+  );
+}
+
+/** The variable a single-variable command left, read off its applied events. */
+function variableOf(done: Executed): VariableState {
+  const last = done.applied[done.applied.length - 1];
+  if (!last?.variable) throw new Error('a variable command applied no variable event');
+  return last.variable;
 }

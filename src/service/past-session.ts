@@ -7,9 +7,10 @@ import type { EventStore } from '../store/event-store.js';
  * snapshot at or below it (or from the start of the log). Undefined when the
  * session did not exist yet at `at`.
  */
-export function foldSessionAt(store: EventStore, sessionId: SessionId, at: Revision): SessionState | undefined {
-  const snapshot = store.snapshots.loadSession(sessionId, at);
+export async function foldSessionAt(store: EventStore, sessionId: SessionId, at: Revision): Promise<SessionState | undefined> {
+  const snapshot = await store.snapshots.loadSession(sessionId, at);
   const start = snapshot ? new Map([[sessionId as string, snapshot.session]]) : undefined;
-  const events = store.readSession(sessionId, at, snapshot?.revision ?? (0 as Revision));
-  return foldSessions(events, start).get(sessionId);
+  const events = await store.readSession(sessionId, at, snapshot?.revision ?? (0 as Revision));
+  // Unfrozen: the caller owns it (a watch catch-up folds on from it).
+  return foldSessions(events, start, { freeze: false }).get(sessionId);
 }

@@ -1,58 +1,115 @@
 /**
  * The event store contract: the few operations the ledger needs from a log.
- * SQLite implements it today (sqlite-event-store.ts); a PostgreSQL store for
- * several server nodes can implement the same interface later.
+ * Asynchronous and optimistic, with no driver type in it, so that a network
+ * database can implement it: SQLite does today (sqlite-event-store.ts), a
+ * PostgreSQL store for several server nodes can follow.
+ *
+ * Writers decide outside the store, against a projection at a known
+ * revision, and append what they decided together with that revision. The
+ * store refuses (as a conflict) any commit whose sessions moved in the log
+ * since, and the writer folds the news and decides again.
  */
 import type { NewEvent, Revision, SessionId, SessionState, StoredEvent, VariableId } from '../domain/index.js';
 import type { Digest } from './hash-chain.js';
 
 export type Durability = 'normal' | 'full';
 
-/** Operations valid only inside `EventStore.write`. */
-export interface WriteTransaction {
-  /** The newest revision in the log, including writes by other processes. */
-  head(): Revision;
-  /** Appends events as one commit; returns them with revisions and commit id. */
-  append(events: readonly NewEvent[]): StoredEvent[];
+/** One logical commit to append: its events become visible together or not at all. */
+export interface AppendCommit {
+  readonly events: readonly NewEvent[];
+  /**
+   * The log revision the events were decided at. The commit conflicts if a
+   * session it touches has an event above this revision that this same
+   * `append` call did not write; commits of one call are decided in order,
+   * each after the ones before it.
+   */
+  readonly decidedAt: Revision;
+}
+
+/** What became of one commit of an `append` call. */
+export type AppendOutcome =
+  | { readonly ok: true; readonly events: readonly StoredEvent[] }
+  /** `error` is an AppendConflict when the log moved; anything else is a store failure of this commit alone. */
+  | { readonly ok: false; readonly error: Error };
+
+/** The log moved for a session since the revision a commit was decided at. */
+export class AppendConflict extends Error {
+  constructor(
+    readonly sessionId: SessionId,
+    readonly decidedAt: Revision,
+  ) {
+    super(`session ${sessionId} changed in the log after revision ${decidedAt}`);
+    this.name = 'AppendConflict';
+  }
+}
+
+/** One step of a catch-up read: whole commits, or the marker that the reader reached the head. */
+export type LogBatch =
+  | { readonly kind: 'events'; readonly events: readonly StoredEvent[] }
+  | { readonly kind: 'caught_up'; readonly head: Revision };
+
+export interface ReadOptions {
+  /** Events with a revision above this one. */
+  readonly after: Revision;
+  /** Only this session's events. */
+  readonly sessionId?: SessionId;
+  /** Events per batch (whole commits: a batch may run over to finish one). */
+  readonly batchSize?: number;
+  /**
+   * After the caught-up marker, wait for the log to move (see LogNotifier)
+   * and read on, until `signal` aborts. Without it the read ends at the marker.
+   */
+  readonly follow?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * "The log moved": calls listeners after commits by others (another
+ * process or node). SQLite polls `PRAGMA data_version`; PostgreSQL would
+ * LISTEN/NOTIFY (plus a slow poll as a safety net). Listeners must not throw.
+ */
+export interface LogNotifier {
+  /** Returns the function that stops listening. */
+  subscribe(listener: () => void): () => void;
 }
 
 /** Snapshots of the projection: a cache that speeds start-up and past reads. */
 export interface SnapshotStore {
-  /** Writes the sessions as the snapshot at `revision`; false if one exists. */
-  write(revision: Revision, sessions: Iterable<SessionState>, now: number): boolean;
+  /** Writes the sessions as the snapshot at `revision`, pruning all but the newest `keep`; false if one exists. */
+  write(revision: Revision, sessions: Iterable<SessionState>, now: number, keep?: number): Promise<boolean>;
   /** The newest intact snapshot at or below a revision; its states are fresh and unfrozen. */
-  loadLatest(atOrBelow?: number): { revision: Revision; sessions: Map<string, SessionState> } | undefined;
+  loadLatest(atOrBelow?: number): Promise<{ revision: Revision; sessions: Map<string, SessionState> } | undefined>;
   /** One session from the newest snapshot at or below a revision. */
-  loadSession(sessionId: SessionId, atOrBelow: Revision): { revision: Revision; session: SessionState } | undefined;
+  loadSession(sessionId: SessionId, atOrBelow: Revision): Promise<{ revision: Revision; session: SessionState } | undefined>;
 }
 
 export interface EventStore {
   /** The newest revision in the log; 0 when the log is empty. */
-  head(): Revision;
+  head(): Promise<Revision>;
   /**
-   * Runs `fn` in one exclusive write transaction. Everything it appends
-   * commits together, or not at all if it throws. Returns what `fn` returns.
+   * Appends commits in order, in as few transactions as the store can (SQLite:
+   * one, each commit in its own savepoint). Resolves only once the commits
+   * that succeeded are durable. A commit that conflicts changes nothing, and
+   * every later commit of the same call touching one of its sessions fails
+   * with it (it was decided after it). Rejects only on a store failure, in
+   * which case nothing of the call was written.
    */
-  write<T>(fn: (tx: WriteTransaction) => T): T;
-  /** Events with revision > `after`, oldest first, at most `limit`. */
-  readAfter(after: Revision, limit: number): StoredEvent[];
-  /** Every event after `after` (default: all), oldest first, streamed (for start-up folds). */
-  readAll(after?: Revision): IterableIterator<StoredEvent>;
+  append(commits: readonly AppendCommit[]): Promise<AppendOutcome[]>;
+  /**
+   * Events after a revision as an async generator of batches that never split
+   * a commit, each pass ending with a `caught_up` marker; see ReadOptions.
+   */
+  read(options: ReadOptions): AsyncGenerator<LogBatch>;
   /** One session's events with `after` < revision ≤ `upTo`, oldest first. */
-  readSession(sessionId: SessionId, upTo: Revision, after?: Revision): StoredEvent[];
+  readSession(sessionId: SessionId, upTo: Revision, after?: Revision): Promise<StoredEvent[]>;
   /** A variable's value-giving events (registered, set, rolled back) below a version, newest first. */
-  readHistory(variableId: VariableId, beforeVersion: number, limit: number): StoredEvent[];
+  readHistory(variableId: VariableId, beforeVersion: number, limit: number): Promise<StoredEvent[]>;
   /** The value-giving event that produced one version of a variable. */
-  readVersion(variableId: VariableId, version: number): StoredEvent | undefined;
+  readVersion(variableId: VariableId, version: number): Promise<StoredEvent | undefined>;
   /** The hash chain's head. */
-  digest(): Digest;
+  digest(): Promise<Digest>;
   readonly snapshots: SnapshotStore;
-  /** One session's events with revision > `after`, oldest first, at most `limit`. */
-  readSessionAfter(sessionId: SessionId, after: Revision, limit: number): StoredEvent[];
-  /**
-   * A number that changes when another process commits to the log; cheap
-   * enough to poll, so external writes reach watchers quickly.
-   */
-  externalChangeCounter(): number;
-  close(): void;
+  /** Tells when others append to the log. */
+  readonly notifier: LogNotifier;
+  close(): Promise<void>;
 }

@@ -1,20 +1,30 @@
 /**
- * The SQLite event store: WAL journal, one row per event, revisions assigned
- * inside an IMMEDIATE transaction so they stay gapless even when another
- * process writes to the same file; each event sealed into the hash chain in
- * the same transaction.
+ * The SQLite file: WAL journal, one row per event, revisions assigned inside
+ * an IMMEDIATE transaction so they stay gapless even when another process
+ * writes to the same file; each event sealed into the hash chain in the same
+ * transaction. Synchronous, as better-sqlite3 is: the server reaches it
+ * through the asynchronous contract in sqlite-log.ts; the CLI and tests use
+ * it directly.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { NewEvent, Revision, SessionId, StoredEvent, VariableId } from '../domain/index.js';
 import { EVENT_COLUMNS, fromRow, toRow, type EventRow } from './event-codec.js';
-import type { Durability, EventStore, WriteTransaction } from './event-store.js';
+import { AppendConflict, type AppendCommit, type AppendOutcome, type Durability } from './event-store.js';
 import { chainHash, GENESIS_HASH, type Digest } from './hash-chain.js';
-import { checkHistory, loadMigrations, migrate, MigrationError } from './migrations.js';
+import { checkHistory, loadMigrations, migrate, MigrationError } from './sqlite-migrations.js';
 import { SnapshotTable } from './sqlite-snapshots.js';
 import { AuditQueries } from './sqlite-audit-queries.js';
 import { EventImporter } from './sqlite-importer.js';
+
+/** Operations valid only inside `SqliteEventStore.write` (tools and tests). */
+export interface WriteTransaction {
+  /** The newest revision in the log, including writes by other processes. */
+  head(): Revision;
+  /** Appends events as one commit; returns them with revisions and commit id. */
+  append(events: readonly NewEvent[]): StoredEvent[];
+}
 
 export interface SqliteStoreOptions {
   readonly durability?: Durability;
@@ -33,7 +43,7 @@ const BUSY_TIMEOUT_MS = 5_000;
 /** Event kinds that give a variable a new value, for history. */
 const VALUE_KINDS = "('variable_registered', 'variable_set', 'variable_rolled_back')";
 
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore {
   readonly db: Database.Database;
   readonly snapshots: SnapshotTable;
   private readonly statements;
@@ -102,6 +112,10 @@ export class SqliteEventStore implements EventStore {
           `SELECT ${EVENT_COLUMNS} FROM events WHERE variable_id = ? AND version = ? AND kind IN ${VALUE_KINDS} LIMIT 1`,
         )
         .raw(),
+      sessionMovedBetween: db
+        .prepare<[string, number, number], number>('SELECT 1 FROM events WHERE session_id = ? AND revision > ? AND revision < ? LIMIT 1')
+        .pluck(),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       rowsWithHashes: db
         .prepare<[], [...EventRow, string | null]>(
           `SELECT ${EVENT_COLUMNS.split(', ')
@@ -141,6 +155,48 @@ export class SqliteEventStore implements EventStore {
     // IMMEDIATE takes the write lock up front, so the head read inside is
     // the head the appended revisions follow, even with other writers.
     return this.runImmediate(fn) as T;
+  }
+
+  /**
+   * Group commit: every commit of the call in one IMMEDIATE transaction (one
+   * durable COMMIT, one fsync with `full` durability), each in its own
+   * SAVEPOINT so one that fails rolls back alone. A commit conflicts when a
+   * session it touches got an event after its `decidedAt` that this call did
+   * not write, or when an earlier commit of this call on one of its sessions
+   * failed (it was decided after that one). The hash chain runs through the
+   * commits in order.
+   */
+  appendCommits(commits: readonly AppendCommit[]): AppendOutcome[] {
+    return this.write(() => {
+      const callStart = this.chainHeadInTx().revision + 1;
+      const failedSessions = new Set<string>();
+      return commits.map((commit): AppendOutcome => {
+        const sessions = new Set(commit.events.map((e) => e.sessionId));
+        for (const sessionId of sessions) {
+          const moved =
+            failedSessions.has(sessionId) ||
+            // Nothing else can have been written between decidedAt and this call: skip the query.
+            (commit.decidedAt < callStart - 1 && this.statements.sessionMovedBetween.get(sessionId, commit.decidedAt, callStart) !== undefined);
+          if (moved) {
+            for (const s of sessions) failedSessions.add(s);
+            return { ok: false, error: new AppendConflict(sessionId, commit.decidedAt) };
+          }
+        }
+        const chainBefore = this.txHead;
+        this.db.exec('SAVEPOINT logical_commit');
+        try {
+          const events = this.append(commit.events);
+          this.db.exec('RELEASE logical_commit');
+          return { ok: true, events };
+        } catch (error) {
+          this.db.exec('ROLLBACK TO logical_commit');
+          this.db.exec('RELEASE logical_commit');
+          this.txHead = chainBefore;
+          for (const s of sessions) failedSessions.add(s);
+          return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+        }
+      });
+    });
   }
 
   private chainHeadInTx(): Digest {
@@ -213,9 +269,13 @@ export class SqliteEventStore implements EventStore {
     return this.statements.rowsWithHashes.iterate();
   }
 
-  externalChangeCounter(): number {
-    // SQLite bumps data_version when another connection commits to the file.
-    return this.db.pragma('data_version', { simple: true }) as number;
+  /** A number SQLite changes when another connection commits to the file; cheap enough to poll. */
+  dataVersion(): number {
+    return this.statements.dataVersion.get() as number;
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
   }
 
   close(): void {

@@ -37,7 +37,7 @@ export class SnapshotTable {
   private readonly selectSessionRow: Database.Statement<[number, string], string>;
   /** Snapshot revision → whether its rows match its checksum, for past reads. */
   private readonly verified = new Map<number, boolean>();
-  private readonly writeAll: (revision: number, now: number, rows: readonly Row[]) => boolean;
+  private readonly writeAll: (revision: number, now: number, rows: readonly Row[], keep: number) => boolean;
 
   constructor(db: Database.Database) {
     this.insertSnapshot = db.prepare(
@@ -54,18 +54,29 @@ export class SnapshotTable {
     this.selectSessionRow = db
       .prepare<[number, string], string>('SELECT state FROM snapshot_sessions WHERE revision = ? AND session_id = ?')
       .pluck();
-    this.writeAll = db.transaction((revision: number, now: number, rows: readonly Row[]) => {
+    const pruneSessions = db.prepare<[number]>(
+      'DELETE FROM snapshot_sessions WHERE revision < (SELECT min(revision) FROM (SELECT revision FROM snapshots ORDER BY revision DESC LIMIT ?))',
+    );
+    const pruneSnapshots = db.prepare<[number]>(
+      'DELETE FROM snapshots WHERE revision < (SELECT min(revision) FROM (SELECT revision FROM snapshots ORDER BY revision DESC LIMIT ?))',
+    );
+    this.writeAll = db.transaction((revision: number, now: number, rows: readonly Row[], keep: number) => {
       // Another process may have written this revision's snapshot already.
       if (this.insertSnapshot.run(revision, now, rows.length, checksumOf(rows)).changes === 0) return false;
       for (const [sessionId, state] of rows) this.insertSession.run(revision, sessionId, state);
+      // Snapshots are a cache: older ones only speed up reads far in the past, which the log answers too.
+      if (keep > 0) {
+        pruneSessions.run(keep);
+        pruneSnapshots.run(keep);
+      }
       return true;
     });
   }
 
-  /** Writes the sessions as the snapshot at `revision`; false if one exists. */
-  write(revision: Revision, sessions: Iterable<SessionState>, now: number): boolean {
+  /** Writes the sessions as the snapshot at `revision`, keeping the newest `keep` (0: all); false if one exists. */
+  write(revision: Revision, sessions: Iterable<SessionState>, now: number, keep = 0): boolean {
     const rows: Row[] = [...sessions].map((s): Row => [s.id, encodeSession(s)]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    return this.writeAll(revision, now, rows);
+    return this.writeAll(revision, now, rows, keep);
   }
 
   /** Snapshots at or below a revision, newest first. */

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DomainError, parseSessionId } from '../domain/index.js';
+import { systemClock, type Clock } from '../service/clock.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { summarize } from './tool-json.js';
 import { validateParameters } from './tool-parameters.js';
@@ -29,6 +30,8 @@ export interface ToolHubOptions {
   readonly logger: Logger;
   /** Deadline of calls that bring none. */
   readonly defaultDeadlineMs?: number;
+  /** Wall-clock time for deadlines (deadlines are absolute times); the system clock by default. */
+  readonly clock?: Clock;
 }
 
 /** A call under way: its abort controller, so shutdown can stop it. */
@@ -40,6 +43,8 @@ interface Running {
 export class LedgerToolHub implements ToolHub {
   readonly registry = new ToolRegistry();
   private readonly running = new Set<Running>();
+  /** Tool events on their way to the log. */
+  private readonly recording = new Set<Promise<unknown>>();
   private readonly workers = new Set<{ host: WorkerHost; end: (reason: string) => void }>();
   private workerCounter = 0;
   private closed = false;
@@ -56,7 +61,7 @@ export class LedgerToolHub implements ToolHub {
   }
 
   async execute(call: ToolCall): Promise<ToolResult> {
-    const { tool, invocation, finish } = this.begin(call);
+    const { tool, invocation, finish } = await this.begin(call);
     let result: unknown;
     try {
       result = await raceAbort(tool.runner.unary(invocation), invocation.signal);
@@ -69,7 +74,7 @@ export class LedgerToolHub implements ToolHub {
   }
 
   async *executeStreaming(call: ToolCall): AsyncIterable<ToolChunk> {
-    const { tool, invocation, finish } = this.begin(call);
+    const { tool, invocation, finish } = await this.begin(call);
     let chunks = 0;
     let iterator: AsyncIterator<ToolChunk> | undefined;
     let settled = false;
@@ -103,7 +108,9 @@ export class LedgerToolHub implements ToolHub {
 
   /** Resolves when no call is running: tests await it before reading the log. */
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running].map((r) => r.done));
+    while (this.running.size > 0 || this.recording.size > 0) {
+      await Promise.all([...[...this.running].map((r) => r.done), ...this.recording]);
+    }
   }
 
   /**
@@ -165,15 +172,15 @@ export class LedgerToolHub implements ToolHub {
    * Checks the call, records `tool_called`, arms the deadline. `finish`
    * records the outcome once (later calls are no-ops) and returns the duration.
    */
-  private begin(call: ToolCall): {
+  private async begin(call: ToolCall): Promise<{
     tool: RegisteredTool;
     invocation: ToolInvocation;
     finish: (outcome: { ok: true; result: unknown } | { ok: false; error: DomainError }) => number;
-  } {
+  }> {
     const { service } = this.options;
     if (this.closed) throw new DomainError('unavailable', 'The server is shutting down');
     const sessionId = parseSessionId(call.sessionId);
-    service.liveSession(sessionId);
+    await service.liveSession(sessionId);
     const tool = this.registry.find(sessionId, call.toolName);
     if (!tool) throw new DomainError('not_found', `Tool not found: ${call.toolName}`);
     const callId = randomUUID();
@@ -188,19 +195,19 @@ export class LedgerToolHub implements ToolHub {
       this.record(() => service.recordTool({ ...base, kind: 'tool_failed', durationMs: 0, errorType: 'invalid_argument', message }, call.actor));
       throw error;
     }
-    service.recordTool({ ...base, kind: 'tool_called', parameters: summarize(parameters), metadata: call.metadata }, call.actor);
+    await service.recordTool({ ...base, kind: 'tool_called', parameters: summarize(parameters), metadata: call.metadata }, call.actor);
 
     const started = performance.now();
-    const deadline = call.deadline ?? Date.now() + (this.options.defaultDeadlineMs ?? DEFAULT_TOOL_DEADLINE_MS);
+    const deadline = call.deadline ?? this.now() + (this.options.defaultDeadlineMs ?? DEFAULT_TOOL_DEADLINE_MS);
     const controller = new AbortController();
     const timer = setTimeout(
       () => controller.abort(new DomainError('deadline_exceeded', `Tool ${tool.spec.name} ran past its deadline`)),
       // setTimeout overflows past 2^31 ms (~24 days) and would fire at once.
-      Math.min(2 ** 31 - 1, Math.max(0, deadline - Date.now())),
+      Math.min(2 ** 31 - 1, Math.max(0, deadline - this.now())),
     );
     timer.unref();
     const onCallerAbort = () => {
-      const reason = Date.now() >= deadline - DEADLINE_SLACK_MS ? new DomainError('deadline_exceeded', `Tool ${tool.spec.name} ran past its deadline`) : new DomainError('cancelled', 'The caller cancelled the tool call');
+      const reason = this.now() >= deadline - DEADLINE_SLACK_MS ? new DomainError('deadline_exceeded', `Tool ${tool.spec.name} ran past its deadline`) : new DomainError('cancelled', 'The caller cancelled the tool call');
       controller.abort(reason);
     };
     if (call.signal?.aborted) onCallerAbort();
@@ -241,13 +248,17 @@ export class LedgerToolHub implements ToolHub {
     return { tool, invocation, finish };
   }
 
+  private now(): number {
+    return (this.options.clock ?? systemClock).now();
+  }
+
   /** Records an outcome; a failed write is logged, not thrown over the tool's own answer. */
-  private record(write: () => unknown): void {
-    try {
-      write();
-    } catch (error) {
-      this.options.logger.error({ err: error }, 'recording a tool event failed');
-    }
+  private record(write: () => Promise<unknown>): void {
+    const pending = Promise.resolve()
+      .then(write)
+      .catch((error: unknown) => this.options.logger.error({ err: error }, 'recording a tool event failed'))
+      .finally(() => this.recording.delete(pending));
+    this.recording.add(pending);
   }
 }
 

@@ -56,9 +56,9 @@ export function toolSessionContext(service: LedgerService, sessionId: string, to
   const actor = toolActor(toolName, principal);
   return {
     sessionId,
-    get: async (name) => valueToJs(service.getVariable(session, parseIdentifier(name), parseRevision(0)).value),
+    get: async (name) => valueToJs((await service.getVariable(session, parseIdentifier(name), parseRevision(0))).value),
     set: async (name, value, metadata = {}) => {
-      service.set({ sessionId: session, identifier: parseIdentifier(name), value: valueFromJs(value), metadata }, actor);
+      await service.set({ sessionId: session, identifier: parseIdentifier(name), value: valueFromJs(value), metadata }, actor);
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * Changes as watchers see them: each event with the variable's state after
- * it and its value before it. Pure: derived by folding events with `evolve`.
+ * it and its value before it, read off the change feed. Pure.
  */
-import { evolve, type Metadata, type Revision, type SessionState, type StoredEvent, type VariableState } from '../domain/index.js';
+import type { AppliedEvent, Metadata, Revision, SessionState, VariableState } from '../domain/index.js';
 
 export type ChangeKind = 'initial' | 'registered' | 'set' | 'rolled_back' | 'deleted' | 'session_closed' | 'session_expired';
 
@@ -39,21 +39,16 @@ const terminal: ReadonlySet<ChangeKind> = new Set(['session_closed', 'session_ex
 export const isTerminal = (change: Change): boolean => terminal.has(change.kind);
 
 /**
- * Turns one session's events into changes grouped by commit, starting from
- * the session's state before them. Returns the state after them too.
+ * Turns one session's applied events (from the change feed, or a catch-up
+ * fold) into changes grouped by commit. Folds nothing: each applied event
+ * already carries the variable before and after it.
  */
-export function commitChanges(
-  before: SessionState | undefined,
-  events: readonly StoredEvent[],
-): { commits: CommitChanges[]; after: SessionState | undefined } {
+export function commitChanges(applied: readonly AppliedEvent[]): CommitChanges[] {
   const commits: CommitChanges[] = [];
-  let state = before;
   let current: { revision: Revision; commitId: Revision; changes: Change[] } | undefined;
-  for (const event of events) {
-    const prior = state;
-    state = evolve(state, [event]);
+  for (const { event, previous, variable } of applied) {
     if (!current || current.commitId !== event.commitId) {
-      if (current) commits.push(current);
+      if (current) commits.push({ revision: current.revision, changes: current.changes });
       current = { revision: event.revision, commitId: event.commitId, changes: [] };
     }
     current.revision = event.revision;
@@ -72,27 +67,23 @@ export function commitChanges(
       case 'variable_registered':
       case 'variable_set':
       case 'variable_rolled_back':
-      case 'variable_deleted': {
-        const previous = prior?.variables.get(event.variableId);
-        const variable = state.variables.get(event.variableId) ?? previous;
-        const kind = VARIABLE_CHANGE[event.kind];
+      case 'variable_deleted':
         current.changes.push({
           ...common,
-          kind,
+          kind: VARIABLE_CHANGE[event.kind],
           metadata: event.metadata,
           ...(variable && { variable }),
           ...(previous && { previous }),
         });
         break;
-      }
       default: {
         const exhaustive: never = event;
         throw new Error(`unhandled event ${JSON.stringify(exhaustive)}`);
       }
     }
   }
-  if (current) commits.push(current);
-  return { commits: commits.map(({ revision, changes }) => ({ revision, changes })), after: state };
+  if (current) commits.push({ revision: current.revision, changes: current.changes });
+  return commits;
 }
 
 /** The matching variables of a session as `initial` changes, in name order. */

@@ -6,11 +6,21 @@
  * reaches the head again. Writers never wait for watchers, and a watcher
  * never holds more than `maxBufferBytes` of queued messages.
  */
-import { foldSessions, type Revision, type SessionId, type SessionState } from '../domain/index.js';
-import type { CommitNotice } from '../service/ledger-service.js';
-import type { EventStore } from '../store/event-store.js';
-import { readWholeCommits } from '../store/whole-commits.js';
+import { applyInPlace, type AppliedEvent, type MutableSession, type Revision, type SessionId, type SessionState } from '../domain/index.js';
+import type { LogBatch, ReadOptions } from '../store/event-store.js';
 import { commitChanges, isTerminal, type Change, type CommitChanges } from './changes.js';
+
+/** The change feed's batches, as the hub needs them. */
+export interface AppliedBatch {
+  readonly applied: readonly AppliedEvent[];
+}
+
+/** Where lagging watchers catch up from: the log, and past session states (from the nearest snapshot). */
+export interface WatchLog {
+  readLog(options: ReadOptions): AsyncGenerator<LogBatch>;
+  /** The session as it was at a revision (undefined before it existed); the caller owns the result. */
+  pastSession(sessionId: SessionId, at: Revision): Promise<SessionState | undefined>;
+}
 
 /** Where a watcher's messages go; the gRPC stream in production. */
 export interface WatchSink {
@@ -27,7 +37,7 @@ export interface WatchSink {
 export type WatchEncoder = (revision: Revision, changes: readonly Change[]) => Uint8Array;
 
 export interface WatchHubOptions {
-  readonly store: EventStore;
+  readonly log: WatchLog;
   /** The newest revision folded into the projection. */
   readonly head: () => Revision;
   readonly encode: WatchEncoder;
@@ -73,8 +83,6 @@ class Watcher {
   ending = false;
   closed = false;
   lastSentAt = performance.now();
-  /** Session state at `position`, kept only while catching up from the log. */
-  catchUpState: SessionState | undefined;
   stopDrain: () => void = () => {};
 
   constructor(
@@ -93,6 +101,8 @@ export class WatchHub {
   private readonly dirty = new Set<Watcher>();
   private flushScheduled = false;
   private count = 0;
+  /** Sessions whose lagging watchers are being fed from the log right now (one read serves them all). */
+  private readonly catchingUp = new Set<SessionId>();
 
   constructor(private readonly options: WatchHubOptions) {
     this.maxBufferBytes = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
@@ -125,17 +135,25 @@ export class WatchHub {
     if (subscription.initial) this.enqueue(watcher, subscription.position, subscription.initial);
     watcher.synced = watcher.position >= this.options.head();
     this.pump(watcher);
+    if (!watcher.synced) this.catchUp(subscription.sessionId);
     return () => this.remove(watcher);
   }
 
-  /** Feeds a commit to the synced watchers of the sessions it touched. Never throws. */
-  publish(notice: CommitNotice): void {
+  /** Feeds an applied batch (from the change feed) to the synced watchers of the sessions it touched. Never throws. */
+  publish(notice: AppliedBatch): void {
     try {
-      for (const [sessionId, before] of notice.before) {
+      const bySession = new Map<SessionId, AppliedEvent[]>();
+      for (const applied of notice.applied) {
+        const sessionId = applied.event.sessionId;
+        if (!this.bySession.has(sessionId)) continue;
+        let list = bySession.get(sessionId);
+        if (!list) bySession.set(sessionId, (list = []));
+        list.push(applied);
+      }
+      for (const [sessionId, applied] of bySession) {
         const watchers = this.bySession.get(sessionId);
         if (!watchers || watchers.size === 0) continue;
-        const events = notice.events.filter((e) => e.sessionId === sessionId);
-        const { commits } = commitChanges(before, events);
+        const commits = commitChanges(applied);
         const cache = new Map<CommitChanges, Map<string, Uint8Array>>();
         for (const watcher of watchers) {
           if (!watcher.synced || watcher.closed || watcher.ending) continue;
@@ -242,7 +260,8 @@ export class WatchHub {
           this.remove(watcher);
           return;
         }
-        if (watcher.synced || !this.catchUp(watcher)) return;
+        if (!watcher.synced) this.catchUp(watcher.subscription.sessionId);
+        return;
       }
     } catch (error) {
       this.options.onError?.(error);
@@ -250,39 +269,64 @@ export class WatchHub {
   }
 
   /**
-   * Reads the watcher's session from the log after its position and queues
-   * whole commits until the buffer is full. Returns true when it queued
-   * something to write. Runs synchronously, so no commit can slip in between
-   * reaching the head and turning synced.
+   * Feeds a session's lagging watchers from the log, after etcd's unsynced
+   * group: one read, from the lowest position among them, serves them all,
+   * folded once from the session's state at that position (from the nearest
+   * snapshot, never from revision 0). A watcher whose buffer fills drops out
+   * until it drains; one that reaches the head turns synced. At most one
+   * catch-up per session runs at a time.
    */
-  private catchUp(watcher: Watcher): boolean {
-    const { store } = this.options;
-    const sessionId = watcher.subscription.sessionId;
-    const head = this.options.head();
-    let queued = false;
-    while (watcher.queuedBytes < this.maxBufferBytes && !watcher.ending) {
-      const readSession = (after: Revision, limit: number) => store.readSessionAfter(sessionId, after, limit);
-      const events = readWholeCommits(readSession, watcher.position, this.catchUpBatch);
-      if (events.length === 0) {
-        watcher.position = Math.max(watcher.position, head) as Revision;
-        watcher.synced = true;
-        watcher.catchUpState = undefined;
-        return queued;
-      }
-      watcher.catchUpState ??= foldSessions(store.readSession(sessionId, watcher.position)).get(sessionId);
-      const { commits, after } = commitChanges(watcher.catchUpState, events);
-      watcher.catchUpState = after;
-      for (const commit of commits) {
-        const matching = commit.changes.filter(watcher.subscription.matches);
-        if (matching.length > 0) {
-          this.enqueue(watcher, commit.revision, matching);
-          queued = true;
+  private catchUp(sessionId: SessionId): void {
+    if (this.catchingUp.has(sessionId)) return;
+    this.catchingUp.add(sessionId);
+    void this.catchUpSession(sessionId)
+      .catch((error) => this.options.onError?.(error))
+      .finally(() => this.catchingUp.delete(sessionId));
+  }
+
+  /** Watchers of the session the log should feed now. */
+  private lagging(sessionId: SessionId): Watcher[] {
+    return [...(this.bySession.get(sessionId) ?? [])].filter(
+      (w) => !w.synced && !w.closed && !w.ending && !w.waitingForDrain && w.queue.length === 0,
+    );
+  }
+
+  private async catchUpSession(sessionId: SessionId): Promise<void> {
+    for (let group = this.lagging(sessionId); group.length > 0; group = this.lagging(sessionId)) {
+      const from = Math.min(...group.map((w) => w.position)) as Revision;
+      const start = from > 0 ? await this.options.log.pastSession(sessionId, from) : undefined;
+      const fold = new Map<string, MutableSession>();
+      if (start) fold.set(sessionId, start as MutableSession);
+      let active = group;
+      for await (const batch of this.options.log.readLog({ after: from, sessionId, batchSize: this.catchUpBatch })) {
+        if (batch.kind === 'caught_up') {
+          // Synced only if the read covers everything applied so far; otherwise read again.
+          if (batch.head >= this.options.head()) {
+            for (const watcher of active) {
+              if (watcher.closed || watcher.ending) continue;
+              watcher.position = Math.max(watcher.position, batch.head) as Revision;
+              watcher.synced = true;
+            }
+          }
+          break;
         }
-        watcher.position = commit.revision;
-        if (watcher.ending) break;
+        const commits = commitChanges(batch.events.map((event) => applyInPlace(fold, event)));
+        for (const watcher of active) {
+          for (const commit of commits) {
+            if (commit.revision <= watcher.position) continue;
+            if (watcher.closed || watcher.ending || watcher.queuedBytes >= this.maxBufferBytes) break;
+            const matching = commit.changes.filter(watcher.subscription.matches);
+            if (matching.length > 0) this.enqueue(watcher, commit.revision, matching);
+            watcher.position = commit.revision;
+          }
+        }
+        // A watcher that cannot take more waits for its client; the rest read on.
+        active = active.filter((w) => !w.closed && !w.ending && w.queuedBytes < this.maxBufferBytes);
+        for (const watcher of group) this.pump(watcher);
+        if (active.length === 0) break;
       }
+      for (const watcher of group) this.pump(watcher);
     }
-    return queued;
   }
 
   private armProgressTimer(): void {
@@ -313,7 +357,6 @@ export class WatchHub {
     this.dirty.delete(watcher);
     watcher.queue.length = 0;
     watcher.queuedBytes = 0;
-    watcher.catchUpState = undefined;
     const watchers = this.bySession.get(watcher.subscription.sessionId);
     watchers?.delete(watcher);
     if (watchers?.size === 0) this.bySession.delete(watcher.subscription.sessionId);

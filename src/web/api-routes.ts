@@ -96,8 +96,8 @@ function requireVariable(c: Context, session: SessionState): VariableState {
   return variable;
 }
 
-function summary(ledger: WebLedger, session: SessionState, expiresAt: number | null): SessionJson {
-  return sessionJson(session, expiresAt, ledger.lastEvent(session));
+async function summary(ledger: WebLedger, session: SessionState, expiresAt: number | null): Promise<SessionJson> {
+  return sessionJson(session, expiresAt, await ledger.lastEvent(session));
 }
 
 export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
@@ -115,7 +115,7 @@ export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
     await next();
   };
 
-  api.get('/sessions', signedIn, (c) => {
+  api.get('/sessions', signedIn, async (c) => {
     const pageSize = Math.max(1, count(c, 'page_size', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE));
     const pattern = patternParam(c);
     const matches = compileGlob(pattern);
@@ -130,7 +130,7 @@ export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
         scanned++;
         token = view.session.id;
         if (!matches(view.session.id) || !may(c, 'read', view.session.id)) continue;
-        found.push(summary(ledger, view.session, view.expiresAt));
+        found.push(await summary(ledger, view.session, view.expiresAt));
         if (found.length === pageSize) break;
       }
       exhausted = page.nextPageToken === '' && scanned === page.sessions.length;
@@ -139,29 +139,30 @@ export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
     return c.json(body);
   });
 
-  api.get('/sessions/:session', guard('read'), (c) => {
+  api.get('/sessions/:session', guard('read'), async (c) => {
     const session = requireSession(ledger, sessionParam(c));
-    const body: SessionDetailJson = { session: summary(ledger, session, null), head: ledger.head(), can: { write: may(c, 'write', session.id) } };
+    const body: SessionDetailJson = { session: await summary(ledger, session, null), head: ledger.head(), can: { write: may(c, 'write', session.id) } };
     return c.json(body);
   });
 
-  api.get('/sessions/:session/variables', guard('read'), (c) => {
+  api.get('/sessions/:session/variables', guard('read'), async (c) => {
     const sessionId = sessionParam(c);
     requireSession(ledger, sessionId);
     const at = revisionParam(c, ledger, 'at');
-    const { variables, revision } = ledger.variablesAt(sessionId, patternParam(c), at);
-    const body: VariablesAtJson = { revision, revisionTime: ledger.revisionTime(revision) ?? null, variables: variables.map((v) => variableJson(v)) };
+    const { variables, revision } = await ledger.variablesAt(sessionId, patternParam(c), at);
+    const body: VariablesAtJson = { revision, revisionTime: (await ledger.revisionTime(revision)) ?? null, variables: variables.map((v) => variableJson(v)) };
     return c.json(body);
   });
 
-  api.get('/sessions/:session/variables/:variable/history', guard('read'), (c) => {
-    const session = requireSession(ledger, sessionParam(c));
-    const variable = requireVariable(c, session);
+  api.get('/sessions/:session/variables/:variable/history', guard('read'), async (c) => {
+    const sessionId = sessionParam(c);
+    requireSession(ledger, sessionId);
+    const variable = requireVariable(c, (await ledger.sessionWithVariables(sessionId)) as SessionState);
     const limit = Math.max(1, count(c, 'limit', DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT));
     const before = count(c, 'before', 0, Number.MAX_SAFE_INTEGER);
     const dims = dimsParam(c);
     // One extra entry tells whether an older page exists.
-    const entries = ledger.history(variable.id, before > 0 ? before : Number.MAX_SAFE_INTEGER, limit + 1);
+    const entries = await ledger.history(variable.id, before > 0 ? before : Number.MAX_SAFE_INTEGER, limit + 1);
     const page = entries.slice(0, limit);
     const oldest = page.at(-1);
     const body: HistoryJson = {
@@ -180,7 +181,7 @@ export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
     if (typeof targetVersion !== 'number') throw httpError(400, 'targetVersion must be a number');
     if (expectedVersion !== undefined && typeof expectedVersion !== 'number') throw httpError(400, 'expectedVersion must be a number');
     if (reason !== undefined && typeof reason !== 'string') throw httpError(400, 'reason must be a string');
-    const variable = ledger.rollback(
+    const variable = await ledger.rollback(
       {
         sessionId,
         identifier: parseIdentifier(c.req.param('variable')),
@@ -212,8 +213,8 @@ export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
     return new Response(feed.headStream(), { headers: SSE_HEADERS });
   });
 
-  api.get('/digest', signedIn, (c) => {
-    const digest = ledger.digest();
+  api.get('/digest', signedIn, async (c) => {
+    const digest = await ledger.digest();
     const body: DigestJson = { revision: digest.revision, hash: digest.hash };
     return c.json(body);
   });

@@ -1,5 +1,5 @@
 /** Domain state → the web API's JSON (api-types.ts): summarised, 64-bit safe. */
-import type { SessionState, Value, VariableState } from '../domain/index.js';
+import { variableCount, type SessionState, type Value, type VariableState } from '../domain/index.js';
 import type { HistoryEntry } from '../service/ledger-service.js';
 import type { Change } from '../watch/changes.js';
 import type { ChangeJson, FloatJson, HistoryEntryJson, LastChangeJson, SessionJson, ValueJson, VariableJson } from './api-types.js';
@@ -81,7 +81,7 @@ export function sessionJson(session: SessionState, expiresAt: number | null, las
   return {
     id: session.id,
     status: session.status,
-    variableCount: session.variables.size,
+    variableCount: variableCount(session),
     metadata: { ...session.metadata },
     ttlSeconds: session.ttlSeconds,
     createdAt: session.createdAt,

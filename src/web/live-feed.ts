@@ -130,7 +130,7 @@ export class LiveFeed {
     this.maxStreams = options.maxStreams ?? DEFAULT_MAX_STREAMS;
     this.keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
     this.hub = new WatchHub({
-      store: ledger.store,
+      log: ledger.log,
       head: () => ledger.head(),
       encode: encodeChanges,
       merge: concat,

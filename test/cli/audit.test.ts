@@ -13,7 +13,7 @@ const revisions = async (data: string, ...args: string[]) => {
 };
 
 test('--json filters by session, variable name or id, actor, kind, time and limit', async (t) => {
-  const data = demoLedger(t);
+  const data = await demoLedger(t);
   t.deepEqual(await revisions(data), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
   t.deepEqual(await revisions(data, '--session', 'exp-43'), [11, 12, 13]);
   // A name matches every variable registered with it, in any session.
@@ -30,7 +30,7 @@ test('--json filters by session, variable name or id, actor, kind, time and limi
 });
 
 test('--json carries the columns, the variable name and the payload as encoded in the log', async (t) => {
-  const data = demoLedger(t);
+  const data = await demoLedger(t);
   const [event] = jsonLines((await cli(['audit', '--data', data, '--json', '--actor', 'optimizer', '--limit', '1'])).stdout);
   t.like(event, {
     revision: 6,
@@ -49,7 +49,7 @@ test('--json carries the columns, the variable name and the payload as encoded i
 });
 
 test('the table shows who changed what, when and why; no colour when stdout is not a terminal', async (t) => {
-  const data = demoLedger(t);
+  const data = await demoLedger(t);
   const run = await cli(['audit', '--session', 'exp-42', '--kind', 'set'], { env: { VARLEDGER_DATA: data } });
   t.is(run.code, 0);
   t.regex(run.stdout, /rev .* time .* session .* variable .* kind .* actor .* value .* details/);
@@ -61,7 +61,7 @@ test('the table shows who changed what, when and why; no colour when stdout is n
 });
 
 test('bad flags and unreadable databases exit 2 with a message', async (t) => {
-  const data = demoLedger(t);
+  const data = await demoLedger(t);
   for (const args of [
     ['--since', 'yesterday'],
     ['--kind', 'renamed'],

@@ -7,7 +7,7 @@ import { cli, demoLedger, jsonLines, tempDir } from './fixture.js';
 const headOf = async (data: string) => /head (\d+:[0-9a-f]{64})/.exec((await cli(['verify', '--data', data])).stdout)?.[1];
 
 test('export → import reproduces every event and the same chain head', async (t) => {
-  const source = demoLedger(t, { snapshotEvery: 5 });
+  const source = await demoLedger(t, { snapshotEvery: 5 });
   const dir = tempDir(t);
   const file = join(dir, 'ledger.jsonl');
   const exported = await cli(['export', '--data', source, '--out', file]);
@@ -30,7 +30,7 @@ test('export → import reproduces every event and the same chain head', async (
 });
 
 test('import refuses a non-empty database', async (t) => {
-  const source = demoLedger(t);
+  const source = await demoLedger(t);
   const file = join(tempDir(t), 'ledger.jsonl');
   await cli(['export', '--data', source, '--out', file]);
   const run = await cli(['import', file, '--data', source]);
@@ -39,7 +39,7 @@ test('import refuses a non-empty database', async (t) => {
 });
 
 test('import refuses an altered export and writes nothing', async (t) => {
-  const source = demoLedger(t);
+  const source = await demoLedger(t);
   const dir = tempDir(t);
   const file = join(dir, 'ledger.jsonl');
   await cli(['export', '--data', source, '--out', file]);

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import type { Metadata, SessionId, Value, Version } from '../../src/domain/index.js';
 import { LedgerService } from '../../src/service/ledger-service.js';
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
+import { SqliteLog } from '../../src/store/sqlite-log.js';
 
 /** The compiled CLI next to this compiled file, whatever the outDir. */
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -69,40 +70,40 @@ const S2 = 'exp-43' as SessionId;
  * 0.2 (12) and closes it (13); then `extraSets` more sets of temperature by
  * "sweeper". The service snapshots every `snapshotEvery` events and at close.
  */
-export function writeDemoLedger(path: string, options: { snapshotEvery?: number; extraSets?: number } = {}): void {
+export async function writeDemoLedger(path: string, options: { snapshotEvery?: number; extraSets?: number } = {}): Promise<void> {
   let now = T0;
   const clock = { now: () => now };
   let suffix = 0;
   const store = new SqliteEventStore(path);
-  const service = new LedgerService({
-    store,
+  const service = await LedgerService.open({
+    store: new SqliteLog(store),
     clock,
     newIdSuffix: () => (++suffix).toString().padStart(4, '0'),
     newSessionId: () => 'unused',
     snapshotEvery: options.snapshotEvery ?? 0,
   });
   const step = () => (now += MINUTE);
-  const set = (sessionId: SessionId, identifier: string, value: Value, actor: string, metadata: Metadata = {}) => {
+  const set = async (sessionId: SessionId, identifier: string, value: Value, actor: string, metadata: Metadata = {}) => {
     step();
-    service.set({ sessionId, identifier, value, metadata }, actor);
+    await service.set({ sessionId, identifier, value, metadata }, actor);
   };
-  service.createSession({ sessionId: S1, metadata: { owner: 'alice' }, ttlSeconds: 86_400 }, 'alice');
+  await service.createSession({ sessionId: S1, metadata: { owner: 'alice' }, ttlSeconds: 86_400 }, 'alice');
   step();
-  service.register(
+  await service.register(
     { sessionId: S1, name: 'temperature', type: 'float', value: float(0.7), constraints: { min: 0, max: 2 }, metadata: {}, description: 'sampling temperature' },
     'alice',
   );
   step();
-  service.register(
+  await service.register(
     { sessionId: S1, name: 'model', type: 'choice', value: str('gpt-4o-mini'), constraints: { choices: ['gpt-4o-mini', 'claude-haiku'] }, metadata: {}, description: '' },
     'alice',
   );
   step();
-  service.register({ sessionId: S1, name: 'max_tokens', type: 'integer', value: int(256n), constraints: {}, metadata: {}, description: '' }, 'alice');
-  set(S1, 'temperature', float(0.9), 'optimizer', { reason: 'explore' });
-  set(S1, 'temperature', float(0.5), 'optimizer', { reason: 'best val loss' });
+  await service.register({ sessionId: S1, name: 'max_tokens', type: 'integer', value: int(256n), constraints: {}, metadata: {}, description: '' }, 'alice');
+  await set(S1, 'temperature', float(0.9), 'optimizer', { reason: 'explore' });
+  await set(S1, 'temperature', float(0.5), 'optimizer', { reason: 'best val loss' });
   step();
-  service.commit(
+  await service.commit(
     {
       sessionId: S1,
       atomic: true,
@@ -114,17 +115,17 @@ export function writeDemoLedger(path: string, options: { snapshotEvery?: number;
     'bob',
   );
   step();
-  service.rollback({ sessionId: S1, identifier: 'temperature', targetVersion: 1 as Version, metadata: { reason: 'regression' } }, 'alice');
+  await service.rollback({ sessionId: S1, identifier: 'temperature', targetVersion: 1 as Version, metadata: { reason: 'regression' } }, 'alice');
   step();
-  service.delete({ sessionId: S1, identifier: 'max_tokens', metadata: { reason: 'unused' } }, 'bob');
+  await service.delete({ sessionId: S1, identifier: 'max_tokens', metadata: { reason: 'unused' } }, 'bob');
   step();
-  service.createSession({ sessionId: S2, metadata: {}, ttlSeconds: 3_600 }, 'carol');
+  await service.createSession({ sessionId: S2, metadata: {}, ttlSeconds: 3_600 }, 'carol');
   step();
-  service.register({ sessionId: S2, name: 'temperature', type: 'float', value: float(0.2), constraints: {}, metadata: {}, description: '' }, 'carol');
+  await service.register({ sessionId: S2, name: 'temperature', type: 'float', value: float(0.2), constraints: {}, metadata: {}, description: '' }, 'carol');
   step();
-  service.closeSession(S2, 'carol');
-  for (let i = 1; i <= (options.extraSets ?? 0); i++) set(S1, 'temperature', float(i / 100), 'sweeper', { step: String(i) });
-  service.close();
+  await service.closeSession(S2, 'carol');
+  for (let i = 1; i <= (options.extraSets ?? 0); i++) await set(S1, 'temperature', float(i / 100), 'sweeper', { step: String(i) });
+  await service.close();
 }
 
 /** Edits a database behind the ledger's back: drops the append-only triggers, then runs `sql`. */
@@ -141,8 +142,8 @@ export function tamper(path: string, sql: string): void {
 }
 
 /** A fresh demo ledger in its own temp directory; returns the database path. */
-export function demoLedger(t: { teardown(fn: () => void): void }, options?: { snapshotEvery?: number; extraSets?: number }): string {
+export async function demoLedger(t: { teardown(fn: () => void): void }, options?: { snapshotEvery?: number; extraSets?: number }): Promise<string> {
   const path = join(tempDir(t), 'ledger.db');
-  writeDemoLedger(path, options);
+  await writeDemoLedger(path, options);
   return path;
 }

@@ -3,7 +3,7 @@ import test from 'ava';
 import { cli, demoLedger, jsonLines, MINUTE, T0 } from './fixture.js';
 
 test('history lists versions newest first, with who, when and why', async (t) => {
-  const data = demoLedger(t);
+  const data = await demoLedger(t);
   const run = await cli(['history', 'exp-42', 'temperature', '--data', data, '--json']);
   t.is(run.code, 0, run.stderr);
   t.deepEqual(
@@ -21,7 +21,7 @@ test('history lists versions newest first, with who, when and why', async (t) =>
 });
 
 test('history of a deleted variable starts with its deletion; an unknown one exits 2', async (t) => {
-  const data = demoLedger(t);
+  const data = await demoLedger(t);
   const run = await cli(['history', 'exp-42', 'max_tokens', '--data', data, '--json']);
   t.deepEqual(
     jsonLines(run.stdout).map((e) => [e.kind, e.actor]),
@@ -48,7 +48,7 @@ const state = async (data: string, ...args: string[]): Promise<StateJson> => {
 const values = (s: StateJson) => Object.fromEntries(s.session.variables.map((v) => [v.name, [v.value, v.version]]));
 
 test('state shows the session now, at a revision, and at a time', async (t) => {
-  const data = demoLedger(t);
+  const data = await demoLedger(t);
   const now = await state(data, 'exp-42');
   t.is(now.revision, 13);
   t.deepEqual(values(now), { temperature: [{ float: 0.9 }, 3], model: [{ string: 'claude-haiku' }, 1] });
@@ -69,7 +69,7 @@ test('state shows the session now, at a revision, and at a time', async (t) => {
 });
 
 test('state of a session that did not exist yet, or beyond the head, exits 2', async (t) => {
-  const data = demoLedger(t);
+  const data = await demoLedger(t);
   const early = await cli(['state', 'exp-43', '--at-revision', '5', '--data', data]);
   t.is(early.code, 2);
   t.regex(early.stderr, /no session "exp-43" at revision 5/);

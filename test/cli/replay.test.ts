@@ -6,7 +6,7 @@ import { cli, demoLedger, tamper } from './fixture.js';
 const withSnapshots = (t: { teardown(fn: () => void): void }) => demoLedger(t, { snapshotEvery: 10, extraSets: 25 });
 
 test('replay rebuilds the projection and every snapshot matches it', async (t) => {
-  const data = withSnapshots(t);
+  const data = await withSnapshots(t);
   const run = await cli(['replay', '--data', data]);
   t.is(run.code, 0, run.stdout + run.stderr);
   t.regex(run.stdout, /^replayed 38 events \(to revision 38\) in [\d.]+ s, \d+ events\/s: 2 sessions, 3 live variables$/m);
@@ -18,7 +18,7 @@ test('replay rebuilds the projection and every snapshot matches it', async (t) =
 });
 
 test('a snapshot whose state was changed is reported, and only up to the replayed revision', async (t) => {
-  const data = withSnapshots(t);
+  const data = await withSnapshots(t);
   tamper(data, `UPDATE snapshot_sessions SET state = json_set(state, '$.variables[0].value.float', 42) WHERE revision = 30 AND session_id = 'exp-42'`);
   const run = await cli(['replay', '--data', data]);
   t.is(run.code, 1, run.stdout);
@@ -30,7 +30,7 @@ test('a snapshot whose state was changed is reported, and only up to the replaye
 });
 
 test('a snapshot missing a session is reported', async (t) => {
-  const data = withSnapshots(t);
+  const data = await withSnapshots(t);
   tamper(data, `DELETE FROM snapshot_sessions WHERE revision = 20 AND session_id = 'exp-43'`);
   const run = await cli(['replay', '--data', data, '--json']);
   t.is(run.code, 1);

@@ -16,7 +16,7 @@ function chainAt(path: string, revision: number): string {
 }
 
 test('an untouched log verifies: one OK line with the head digest, and published digests hold', async (t) => {
-  const data = demoLedger(t, { snapshotEvery: 5 });
+  const data = await demoLedger(t, { snapshotEvery: 5 });
   const head = formatDigest({ revision: 13, hash: chainAt(data, 13) });
   const run = await cli(['verify', '--data', data]);
   t.is(run.code, 0, run.stdout + run.stderr);
@@ -27,7 +27,7 @@ test('an untouched log verifies: one OK line with the head digest, and published
 });
 
 test('a digest the log does not reproduce fails', async (t) => {
-  const data = demoLedger(t);
+  const data = await demoLedger(t);
   const wrong = await cli(['verify', '--data', data, '--digest', `6:${chainAt(data, 5)}`]);
   t.is(wrong.code, 1);
   t.regex(wrong.stdout, /^FAILED at revision 6: digest mismatch/);
@@ -66,7 +66,7 @@ const tampering: ReadonlyArray<{ title: string; sql: string; expected: RegExp }>
 
 for (const c of tampering) {
   test(`verify names the first bad revision: ${c.title}`, async (t) => {
-    const data = demoLedger(t);
+    const data = await demoLedger(t);
     tamper(data, c.sql);
     const run = await cli(['verify', '--data', data]);
     t.is(run.code, 1, run.stdout + run.stderr);
@@ -75,7 +75,7 @@ for (const c of tampering) {
 }
 
 test('a snapshot that differs from a fresh fold fails verification', async (t) => {
-  const data = demoLedger(t, { snapshotEvery: 5 });
+  const data = await demoLedger(t, { snapshotEvery: 5 });
   tamper(data, `UPDATE snapshot_sessions SET state = replace(state, '"owner":"alice"', '"owner":"eve"') WHERE revision = 10`);
   const run = await cli(['verify', '--data', data]);
   t.is(run.code, 1);

@@ -58,7 +58,7 @@ test('ended sessions: SessionClosedError and SessionExpiredError (both FAILED_PR
 
   const idle = await c.createSession({ id: 'idle', ttlSeconds: 1 });
   ledger.clock.advance(5_000);
-  ledger.server.service.expireIdleSessions();
+  await ledger.server.service.expireIdleSessions();
   await t.throwsAsync(idle.register('x', 'integer', 1), { instanceOf: SessionExpiredError, message: 'Session expired: idle' });
 });
 

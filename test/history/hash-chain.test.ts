@@ -8,6 +8,7 @@ import { parseSessionId, type RegisterVariable, type SetVariable, type Version }
 import { LedgerService } from '../../src/service/ledger-service.js';
 import { GENESIS_HASH } from '../../src/store/hash-chain.js';
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
+import { SqliteLog } from '../../src/store/sqlite-log.js';
 import { ManualClock } from '../helpers/harness.js';
 import { expectStatus, floatValue, intValue, stringValue } from '../helpers/grpc-expect.js';
 import { deleteOp, registerOp, setOp } from '../helpers/watch-helpers.js';
@@ -85,11 +86,11 @@ test('GetDigest reports the head revision and a hash that changes with every wri
   t.deepEqual(recomputeDigest(storeOf(again)), { revision: Number(digest.revision), hash: digest.hash, mismatches: [] });
 });
 
-test('each hash is SHA-256 of the previous hash, a newline and the JSON of the stored row', (t) => {
+test('each hash is SHA-256 of the previous hash, a newline and the JSON of the stored row', async (t) => {
   const store = new SqliteEventStore(join(tempDir(t), 'ledger.db'));
   t.teardown(() => store.close());
-  const service = new LedgerService({ store, clock: new ManualClock(), newIdSuffix: () => '1', newSessionId: () => 'gen' });
-  service.register(register('x', 'string', str('héllo "q"\n')) as RegisterVariable, 'ünï');
+  const service = await LedgerService.open({ store: new SqliteLog(store), clock: new ManualClock(), newIdSuffix: () => '1', newSessionId: () => 'gen' });
+  await service.register(register('x', 'string', str('héllo "q"\n')) as RegisterVariable, 'ünï');
   const rows = [...store.rowsWithHashes()];
   t.is(rows.length, 2);
   let previous = GENESIS_HASH;
@@ -103,13 +104,13 @@ test('each hash is SHA-256 of the previous hash, a newline and the JSON of the s
   t.deepEqual(store.digest(), { revision: 2, hash: previous });
 });
 
-test('the chain is append-only in SQLite, and a changed event no longer matches its stored hash', (t) => {
+test('the chain is append-only in SQLite, and a changed event no longer matches its stored hash', async (t) => {
   const path = join(tempDir(t), 'ledger.db');
   const store = new SqliteEventStore(path);
-  const service = new LedgerService({ store, clock: new ManualClock(), newIdSuffix: () => '1', newSessionId: () => 'gen' });
+  const service = await LedgerService.open({ store: new SqliteLog(store), clock: new ManualClock(), newIdSuffix: () => '1', newSessionId: () => 'gen' });
   const s1 = parseSessionId('s1');
-  service.register(register('x', 'float', float(1), { sessionId: s1 }) as RegisterVariable, 'a');
-  for (let i = 2; i <= 5; i++) service.set(setVar('x', float(i), { sessionId: s1 }) as SetVariable, 'a');
+  await service.register(register('x', 'float', float(1), { sessionId: s1 }) as RegisterVariable, 'a');
+  for (let i = 2; i <= 5; i++) await service.set(setVar('x', float(i), { sessionId: s1 }) as SetVariable, 'a');
   const digest = store.digest();
   t.is(digest.revision, 6);
   t.throws(() => store.db.prepare('UPDATE event_chain SET hash = ? WHERE revision = 3').run(GENESIS_HASH), { any: true, message: /the hash chain is append-only/ });
@@ -131,23 +132,23 @@ test('the chain is append-only in SQLite, and a changed event no longer matches 
 });
 
 /** Writes a small log through the service and closes it; returns the digest it ended with. */
-function writeLog(path: string): { revision: number; hash: string } {
+async function writeLog(path: string): Promise<{ revision: number; hash: string }> {
   const store = new SqliteEventStore(path);
-  const service = new LedgerService({ store, clock: new ManualClock(), newIdSuffix: () => 'p', newSessionId: () => 'gen', snapshotEvery: 0 });
+  const service = await LedgerService.open({ store: new SqliteLog(store), clock: new ManualClock(), newIdSuffix: () => 'p', newSessionId: () => 'gen', snapshotEvery: 0 });
   const s1 = parseSessionId('s1');
-  service.register(register('n', 'integer', int(0), { sessionId: s1 }) as RegisterVariable, 'a');
-  for (let i = 1; i <= 8; i++) service.set(setVar('n', int(i), { sessionId: s1, metadata: { reason: `r${i}` } }) as SetVariable, 'b');
-  service.rollback({ sessionId: s1, identifier: 'n', targetVersion: 2 as Version, metadata: {} }, 'c');
+  await service.register(register('n', 'integer', int(0), { sessionId: s1 }) as RegisterVariable, 'a');
+  for (let i = 1; i <= 8; i++) await service.set(setVar('n', int(i), { sessionId: s1, metadata: { reason: `r${i}` } }) as SetVariable, 'b');
+  await service.rollback({ sessionId: s1, identifier: 'n', targetVersion: 2 as Version, metadata: {} }, 'c');
   const digest = store.digest();
-  service.close();
+  await service.close();
   return digest;
 }
 
 const chainRows = (path: string): number => withRawDb(path, (db) => db.prepare('SELECT count(*) FROM event_chain').pluck().get() as number);
 
-test('a log written before the chain existed is sealed when opened, with the same hashes it would have had', (t) => {
+test('a log written before the chain existed is sealed when opened, with the same hashes it would have had', async (t) => {
   const path = join(tempDir(t), 'ledger.db');
-  const original = writeLog(path);
+  const original = await writeLog(path);
   t.is(original.revision, 11);
   // Simulate a database from before migration 0002: no chain rows.
   withRawDb(path, (db) => {
@@ -163,16 +164,16 @@ test('a log written before the chain existed is sealed when opened, with the sam
   t.deepEqual(recomputeDigest(store), { ...original, mismatches: [] });
 
   // New writes continue the sealed chain.
-  const service = new LedgerService({ store, clock: new ManualClock(), newIdSuffix: () => 'q', newSessionId: () => 'gen' });
-  service.set(setVar('n', int(99), { sessionId: parseSessionId('s1') }) as SetVariable, 'd');
+  const service = await LedgerService.open({ store: new SqliteLog(store), clock: new ManualClock(), newIdSuffix: () => 'q', newSessionId: () => 'gen' });
+  await service.set(setVar('n', int(99), { sessionId: parseSessionId('s1') }) as SetVariable, 'd');
   const digest = store.digest();
   t.is(digest.revision, 12);
   t.deepEqual(recomputeDigest(store), { ...digest, mismatches: [] });
 });
 
-test('a chain missing its newest rows is completed from where it stops', (t) => {
+test('a chain missing its newest rows is completed from where it stops', async (t) => {
   const path = join(tempDir(t), 'ledger.db');
-  const original = writeLog(path);
+  const original = await writeLog(path);
   withRawDb(path, (db) => {
     db.exec('DROP TRIGGER event_chain_is_append_only_delete');
     db.prepare('DELETE FROM event_chain WHERE revision > 4').run();

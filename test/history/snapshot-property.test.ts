@@ -29,6 +29,7 @@ import {
 import { LedgerService } from '../../src/service/ledger-service.js';
 import { encodeSession } from '../../src/store/snapshot-codec.js';
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
+import { SqliteLog } from '../../src/store/sqlite-log.js';
 import { deleteVar, float, int, register, setVar, str, tensor, vec } from '../domain/fixtures.js';
 import { snapshotRevisions } from './history-helpers.js';
 
@@ -103,36 +104,35 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
 /** Counts the events start-up folds, to tell a start from a snapshot from a full fold. */
 class CountingStore extends SqliteEventStore {
   folded = 0;
-  override *readAll(after?: Revision): IterableIterator<StoredEvent> {
-    for (const event of super.readAll(after)) {
-      this.folded++;
-      yield event;
-    }
+  override readAfter(after: Revision, limit: number): StoredEvent[] {
+    const events = super.readAfter(after, limit);
+    this.folded += events.length;
+    return events;
   }
 }
 
 const stats = { runs: 0, events: 0, rollbacks: 0, snapshots: 0, pastReadsFromSnapshot: 0, pastReads: 0, startsWithTail: 0, startsAtHead: 0 };
 
-function apply(service: LedgerService, cmd: Cmd, clock: { time: number }): void {
+async function apply(service: LedgerService, cmd: Cmd, clock: { time: number }): Promise<void> {
   switch (cmd.op) {
     case 'tick':
       clock.time += cmd.ms;
       return;
     case 'close':
-      service.closeSession(cmd.s, 'prop');
+      await service.closeSession(cmd.s, 'prop');
       return;
     case 'write': {
       const o = cmd.operation;
-      if (o.kind === 'register_variable') service.register(o, 'writer');
-      else if (o.kind === 'set_variable') service.set(o, 'writer');
-      else service.delete(o, 'writer');
+      if (o.kind === 'register_variable') await service.register(o, 'writer');
+      else if (o.kind === 'set_variable') await service.set(o, 'writer');
+      else await service.delete(o, 'writer');
       return;
     }
     case 'rollback': {
       const current = service.peekSession(cmd.s)?.names.get(cmd.name);
       const version = (current && service.peekSession(cmd.s)?.variables.get(current)?.version) ?? 0;
       const expected = cmd.expected === 'current' ? version : cmd.expected === 'stale' ? version + 1 : undefined;
-      service.rollback(
+      await service.rollback(
         {
           sessionId: cmd.s,
           identifier: cmd.name,
@@ -146,7 +146,7 @@ function apply(service: LedgerService, cmd: Cmd, clock: { time: number }): void 
       return;
     }
     case 'commit':
-      service.commit({ sessionId: cmd.s, atomic: cmd.atomic, operations: cmd.operations }, 'committer');
+      await service.commit({ sessionId: cmd.s, atomic: cmd.atomic, operations: cmd.operations }, 'committer');
       return;
   }
 }
@@ -158,17 +158,17 @@ function sameSession(actual: SessionState | undefined, expected: SessionState | 
 }
 
 /** Checks every past read of every session against a fold of the log prefix. */
-function checkPastReads(service: LedgerService, store: SqliteEventStore, log: readonly StoredEvent[], countStats: boolean): void {
+async function checkPastReads(service: LedgerService, store: SqliteEventStore, log: readonly StoredEvent[], countStats: boolean): Promise<void> {
   for (let r = 1; r <= log.length; r++) {
     const revision = r as Revision;
     const folded = foldSessions(log.slice(0, r));
     for (const sessionId of SESSIONS) {
       const expected = folded.get(sessionId);
       if (!expected) {
-        assert.throws(() => service.sessionAt(sessionId, revision), (e: unknown) => e instanceof DomainError && e.code === 'not_found');
+        await assert.rejects(service.sessionAt(sessionId, revision), (e: unknown) => e instanceof DomainError && e.code === 'not_found');
         continue;
       }
-      sameSession(service.sessionAt(sessionId, revision), expected, `${sessionId} at revision ${r}`);
+      sameSession(await service.sessionAt(sessionId, revision), expected, `${sessionId} at revision ${r}`);
       if (countStats) {
         stats.pastReads++;
         const live = service.peekSession(sessionId);
@@ -178,7 +178,7 @@ function checkPastReads(service: LedgerService, store: SqliteEventStore, log: re
   }
 }
 
-function runScenario(commands: readonly Cmd[], snapshotEvery: number, cleanClose: boolean): void {
+async function runScenario(commands: readonly Cmd[], snapshotEvery: number, cleanClose: boolean): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'varledger-prop-'));
   try {
     const path = join(dir, 'ledger.db');
@@ -191,18 +191,18 @@ function runScenario(commands: readonly Cmd[], snapshotEvery: number, cleanClose
       snapshotEvery,
     };
     const store = new SqliteEventStore(path);
-    const service = new LedgerService({ ...options, store });
+    const service = await LedgerService.open({ ...options, store: new SqliteLog(store) });
     // Every session starts with every variable, so most generated writes go through.
     for (const sessionId of SESSIONS) {
-      service.createSession({ sessionId, metadata: { by: 'prop' }, ttlSeconds: sessionId === S3 ? 60 : 0 }, 'prop');
+      await service.createSession({ sessionId, metadata: { by: 'prop' }, ttlSeconds: sessionId === S3 ? 60 : 0 }, 'prop');
       for (const name of NAMES) {
         const initial: Record<Name, Value> = { a: float(0), b: int(0), c: str(''), d: vec([]), e: tensor([1, 2], [0, 0]) };
-        service.register(register(name, TYPES[name], initial[name], { sessionId }) as RegisterVariable, 'prop');
+        await service.register(register(name, TYPES[name], initial[name], { sessionId }) as RegisterVariable, 'prop');
       }
     }
     for (const cmd of commands) {
       try {
-        apply(service, cmd, clock);
+        await apply(service, cmd, clock);
       } catch (error) {
         // Refused commands write nothing; anything else is a bug.
         if (!(error instanceof DomainError)) throw error;
@@ -218,14 +218,14 @@ function runScenario(commands: readonly Cmd[], snapshotEvery: number, cleanClose
     const full = foldSessions(log);
     for (const sessionId of SESSIONS) sameSession(service.peekSession(sessionId), full.get(sessionId), `live ${sessionId}`);
     // (1) Reads at every revision.
-    checkPastReads(service, store, log, true);
+    await checkPastReads(service, store, log, true);
 
     // (2) A fresh service on the same file: after a clean close (snapshot at the head) or a crash-like stop (snapshot + tail).
-    if (cleanClose) service.close();
+    if (cleanClose) await service.close();
     else store.close();
     const newestSnapshot = snapshotRevisions(path)[0] ?? 0;
     const reopened = new CountingStore(path);
-    const fresh = new LedgerService({ ...options, store: reopened });
+    const fresh = await LedgerService.open({ ...options, store: new SqliteLog(reopened) });
     try {
       assert.equal(fresh.head, log.length);
       assert.equal(reopened.folded, log.length - newestSnapshot, 'start-up folds only the events after the newest snapshot');
@@ -240,7 +240,7 @@ function runScenario(commands: readonly Cmd[], snapshotEvery: number, cleanClose
         fresh.listSessions(100, '').sessions.map((v) => v.session.id),
         [...full.keys()].sort(),
       );
-      checkPastReads(fresh, reopened, log, false);
+      await checkPastReads(fresh, reopened, log, false);
     } finally {
       reopened.close();
     }
@@ -250,9 +250,9 @@ function runScenario(commands: readonly Cmd[], snapshotEvery: number, cleanClose
   }
 }
 
-test('property: past reads and restarts from snapshot + tail equal a full fold of the log', (t) => {
-  fc.assert(
-    fc.property(
+test('property: past reads and restarts from snapshot + tail equal a full fold of the log', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(
       fc.array(cmdArb, { minLength: 20, maxLength: 80, size: 'max' }),
       fc.integer({ min: 1, max: 7 }),
       fc.boolean(),

@@ -244,7 +244,7 @@ test('an idle session expiring sends SESSION_EXPIRED, then the stream ends clean
   await reader.next();
 
   clock.advance(61_000);
-  t.is(ledger.server.service.expireIdleSessions(), 1);
+  t.is(await ledger.server.service.expireIdleSessions(), 1);
   const message = await reader.next();
   t.deepEqual(message.events.map(kindName), ['WATCH_EVENT_KIND_SESSION_EXPIRED']);
   t.is(message.revision, BigInt(ledger.server.service.head));

@@ -9,6 +9,7 @@ import { VariableType } from '../../src/gen/varledger/v1/ledger.js';
 import { parseSessionId } from '../../src/domain/index.js';
 import { LedgerService } from '../../src/service/ledger-service.js';
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
+import { SqliteLog } from '../../src/store/sqlite-log.js';
 import { intValue } from '../helpers/grpc-expect.js';
 import { startLedger } from '../helpers/harness.js';
 import { intOf, kindName, until } from '../helpers/watch-helpers.js';
@@ -21,8 +22,8 @@ test('a write by another connection to the same file reaches a watcher within 10
   await rpc.call('registerVariable', { sessionId: 's1', name: 'x', type: VariableType.VARIABLE_TYPE_INTEGER, initialValue: intValue(0n) });
 
   let suffix = 0;
-  const other = new LedgerService({
-    store: new SqliteEventStore(dataPath),
+  const other = await LedgerService.open({
+    store: new SqliteLog(new SqliteEventStore(dataPath)),
     clock,
     newIdSuffix: () => `ext${++suffix}`,
     newSessionId: () => 'unused',
@@ -37,7 +38,7 @@ test('a write by another connection to the same file reaches a watcher within 10
   const sessionId = parseSessionId('s1');
   const latencies: number[] = [];
   for (let i = 1; i <= 5; i++) {
-    const written = other.set({ sessionId, identifier: 'x', value: { kind: 'integer', value: BigInt(i) }, metadata: {} }, 'worker-2');
+    const written = await other.set({ sessionId, identifier: 'x', value: { kind: 'integer', value: BigInt(i) }, metadata: {} }, 'worker-2');
     const start = performance.now();
     const message = await reader.next();
     latencies.push(performance.now() - start);
@@ -62,7 +63,7 @@ test('a large burst of commits by another connection reaches watchers whole: no 
   t.teardown(() => ledger.stop());
   const { rpc, clock, dataPath } = ledger;
   await rpc.call('registerVariable', { sessionId: 's1', name: 'x', type: VariableType.VARIABLE_TYPE_INTEGER, initialValue: intValue(0n) });
-  const other = new LedgerService({ store: new SqliteEventStore(dataPath), clock, newIdSuffix: () => 'ext', newSessionId: () => 'unused' });
+  const other = await LedgerService.open({ store: new SqliteLog(new SqliteEventStore(dataPath)), clock, newIdSuffix: () => 'ext', newSessionId: () => 'unused' });
   t.teardown(() => other.close());
   const reader = new WatchReader(rpc.watch({ sessionId: 's1', identifiers: ['x'], includeInitial: true }));
   t.teardown(() => reader.cancel());
@@ -73,7 +74,8 @@ test('a large burst of commits by another connection reaches watchers whole: no 
   const sessionId = parseSessionId('s1');
   const sizes = [...Array<number>(99).fill(101), 10, 7];
   let value = 0;
-  const commits = sizes.map((size) => {
+  const commits: number[] = [];
+  for (const size of sizes) {
     const operations = Array.from({ length: size }, () => ({
       kind: 'set_variable' as const,
       sessionId,
@@ -81,8 +83,8 @@ test('a large burst of commits by another connection reaches watchers whole: no 
       value: { kind: 'integer' as const, value: BigInt(++value) },
       metadata: {},
     }));
-    return other.commit({ sessionId, atomic: true, operations }, 'bulk').revision;
-  });
+    commits.push((await other.commit({ sessionId, atomic: true, operations }, 'bulk')).revision);
+  }
   const lastRevision = BigInt(commits[commits.length - 1] ?? 0);
   const commitEnds = new Set(commits.map((r) => BigInt(r)));
 

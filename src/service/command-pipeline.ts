@@ -1,0 +1,258 @@
+/**
+ * The command pipeline: decide → append → apply → publish.
+ *
+ * Commands that arrive in the same turn of the event loop (or while the
+ * previous round is being written) form one round. Each is decided, outside
+ * the store, against the projection at a known head plus the commands of
+ * the round decided before it (an overlay: no session is copied); the round
+ * goes to the store as one `append` call (SQLite: one transaction, one
+ * savepoint per command). Callers hear back only after the store made the
+ * round durable and the projection applied it.
+ *
+ * When the log moved under a command (another process wrote to its session)
+ * the store refuses it; the pipeline folds the news and decides it again in
+ * the next round, up to MAX_ATTEMPTS times, then gives up with ABORTED.
+ * Everything that changes the projection — rounds and catch-ups — runs one
+ * at a time, in order.
+ */
+import {
+  applyEvent,
+  createSession,
+  DomainError,
+  isToolEvent,
+  overlaySession,
+  type AppliedEvent,
+  type DecideContext,
+  type MutableSession,
+  type NewEvent,
+  type Revision,
+  type SessionId,
+  type SessionState,
+  type StoredEvent,
+} from '../domain/index.js';
+import type { Projection } from '../projection/projection.js';
+import { AppendConflict, type AppendCommit, type EventStore } from '../store/event-store.js';
+import type { ChangeFeed } from './change-feed.js';
+
+/** Decides a command against its session's state; throws a DomainError to refuse it. */
+export type Decider = (session: SessionState | undefined, ctx: DecideContext) => NewEvent[];
+
+/** What a command's caller gets: its events as stored and applied (none when it decided nothing). */
+export interface Executed {
+  readonly stored: readonly StoredEvent[];
+  readonly applied: readonly AppliedEvent[];
+  /** The session's scalar fields right after this command (its maps are the live ones). */
+  readonly session: SessionState | undefined;
+}
+
+export interface PipelineOptions {
+  readonly store: EventStore;
+  readonly projection: Projection;
+  readonly feed: ChangeFeed;
+  /** Runs after each round, outside any transaction (snapshots). */
+  readonly afterRound: () => Promise<void>;
+}
+
+/** Tries per command before a conflict becomes ABORTED. */
+export const MAX_ATTEMPTS = 5;
+const CATCH_UP_BATCH = 1_000;
+
+interface Pending {
+  readonly sessionId: SessionId;
+  readonly decide: Decider;
+  readonly context: () => DecideContext;
+  attempts: number;
+  resolve(value: Executed): void;
+  reject(error: unknown): void;
+}
+
+export class CommandPipeline {
+  private queue: Pending[] = [];
+  private roundScheduled = false;
+  /** The tail of the one-at-a-time chain of rounds and catch-ups. */
+  private chain: Promise<void> = Promise.resolve();
+  private readonly stopNotifier: () => void;
+  private catchUpQueued = false;
+
+  constructor(private readonly options: PipelineOptions) {
+    // Another process appended: fold its commits in (between rounds).
+    this.stopNotifier = options.store.notifier.subscribe(() => this.requestCatchUp());
+  }
+
+  /** Runs one command through the pipeline. */
+  execute(sessionId: SessionId, decide: Decider, context: () => DecideContext): Promise<Executed> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ sessionId, decide, context, attempts: 0, resolve, reject });
+      this.scheduleRound();
+    });
+  }
+
+  /** Folds in whatever others appended, then resolves. */
+  catchUp(): Promise<void> {
+    return this.serially(() => this.catchUpTo(undefined));
+  }
+
+  requestCatchUp(): void {
+    if (this.catchUpQueued) return;
+    this.catchUpQueued = true;
+    void this.serially(async () => {
+      this.catchUpQueued = false;
+      await this.catchUpTo(undefined);
+    });
+  }
+
+  /** Waits for everything queued so far; then stops listening for others' commits. */
+  async close(): Promise<void> {
+    this.stopNotifier();
+    while (this.queue.length > 0 || this.roundScheduled) await this.serially(async () => {});
+    await this.chain;
+  }
+
+  private serially(task: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(task);
+    // Errors go to the task's awaiter; the chain itself carries on.
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private scheduleRound(): void {
+    if (this.roundScheduled) return;
+    this.roundScheduled = true;
+    // setImmediate, not a microtask: every call that arrived in this turn joins the round.
+    setImmediate(() => {
+      void this.serially(async () => {
+        this.roundScheduled = false;
+        await this.round();
+        if (this.queue.length > 0) this.scheduleRound();
+      });
+    });
+  }
+
+  private async round(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const { projection, store } = this.options;
+    if (batch.some((p) => p.attempts > 0)) await this.catchUpTo(undefined);
+    const decidedAt = projection.head;
+    const overlays = new Map<SessionId, MutableSession | undefined>();
+    const commits: AppendCommit[] = [];
+    /** Per pending: its commit's index, or the error its decision threw. */
+    const decisions: ({ commit: number } | { error: unknown })[] = [];
+    /** Per session: positions in `batch`, to know what a failed commit invalidates. */
+    for (const pending of batch) {
+      const state = overlays.has(pending.sessionId) ? overlays.get(pending.sessionId) : projection.session(pending.sessionId);
+      let events: NewEvent[];
+      try {
+        events = pending.decide(state as SessionState | undefined, pending.context());
+      } catch (error) {
+        decisions.push({ error });
+        continue;
+      }
+      if (events.length === 0) {
+        decisions.push({ commit: -1 });
+        continue;
+      }
+      overlays.set(pending.sessionId, speculate(overlays.get(pending.sessionId) ?? (state && overlaySession(state)), events));
+      decisions.push({ commit: commits.length });
+      commits.push({ events, decidedAt });
+    }
+
+    let outcomes;
+    try {
+      outcomes = await store.append(commits);
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+
+    // Whatever was decided after a failed commit of the same session was decided on a false premise: retry it.
+    const invalidated = new Set<SessionId>();
+    const retry: Pending[] = [];
+    const settle: (() => void)[] = [];
+    const notice: { events: StoredEvent[]; applied: AppliedEvent[] } = { events: [], applied: [] };
+    for (let i = 0; i < batch.length; i++) {
+      const pending = batch[i] as Pending;
+      const decision = decisions[i] as { commit: number } | { error: unknown };
+      if (invalidated.has(pending.sessionId)) {
+        retry.push(pending);
+        continue;
+      }
+      if ('error' in decision) {
+        settle.push(() => pending.reject(decision.error));
+        continue;
+      }
+      if (decision.commit < 0) {
+        const session = projection.session(pending.sessionId);
+        settle.push(() => pending.resolve({ stored: [], applied: [], session: session && { ...session } }));
+        continue;
+      }
+      const outcome = outcomes[decision.commit];
+      if (!outcome || !outcome.ok) {
+        invalidated.add(pending.sessionId);
+        if (outcome?.error instanceof AppendConflict || !outcome) retry.push(pending);
+        else settle.push(() => pending.reject(outcome.error));
+        continue;
+      }
+      const stored = outcome.events;
+      const first = (stored[0] as StoredEvent).revision;
+      // Someone else committed between our decision and our append (to other sessions): fold it first.
+      if (first > projection.head + 1) await this.catchUpTo(first, notice);
+      const applied = projection.apply(stored);
+      notice.events.push(...stored);
+      notice.applied.push(...applied);
+      const session = projection.session(pending.sessionId);
+      const executed: Executed = { stored, applied, session: session && { ...session } };
+      settle.push(() => pending.resolve(executed));
+    }
+    this.options.feed.publish(notice);
+    for (const done of settle) done();
+    for (const pending of retry) {
+      pending.attempts++;
+      if (pending.attempts >= MAX_ATTEMPTS) {
+        pending.reject(
+          new DomainError(
+            'version_conflict',
+            `Write conflict on session ${pending.sessionId}: other writers kept changing it (${MAX_ATTEMPTS} attempts); try again`,
+          ),
+        );
+      } else {
+        this.queue.push(pending);
+      }
+    }
+    await this.options.afterRound();
+  }
+
+  /**
+   * Folds the log after the projection's head, up to (not including) `before`
+   * when given, publishing what it applied (into `into` when given, else as
+   * its own notice).
+   */
+  private async catchUpTo(before: Revision | undefined, into?: { events: StoredEvent[]; applied: AppliedEvent[] }): Promise<void> {
+    const { projection, store } = this.options;
+    const notice = into ?? { events: [], applied: [] };
+    for await (const batch of store.read({ after: projection.head, batchSize: CATCH_UP_BATCH })) {
+      if (batch.kind === 'caught_up') break;
+      const events = before === undefined ? batch.events : batch.events.filter((e) => e.revision < before);
+      if (events.length > 0) {
+        notice.applied.push(...projection.apply(events));
+        notice.events.push(...events);
+      }
+      if (events.length < batch.events.length) break;
+    }
+    if (!into) {
+      this.options.feed.publish(notice);
+      await this.options.afterRound();
+    }
+  }
+}
+
+/** The overlay after a command's events: what the next command of the round is decided against. */
+function speculate(state: MutableSession | undefined, events: readonly NewEvent[]): MutableSession | undefined {
+  let session = state;
+  for (const event of events) {
+    if (event.kind === 'session_created') session = createSession(event, 0 as Revision);
+    else if (session && !isToolEvent(event)) applyEvent(session, event, 0 as Revision);
+  }
+  return session;
+}

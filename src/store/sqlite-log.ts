@@ -1,0 +1,152 @@
+/**
+ * The event-store contract over a SQLite file. better-sqlite3 is synchronous,
+ * so every method does its work at once and resolves; what makes this worth
+ * a layer is the shape: the service sees the same optimistic, batched,
+ * notifier-driven contract a network database will offer.
+ */
+import type { Revision, SessionId, StoredEvent, VariableId } from '../domain/index.js';
+import type { AppendCommit, AppendOutcome, EventStore, LogBatch, LogNotifier, ReadOptions, SnapshotStore } from './event-store.js';
+import type { Digest } from './hash-chain.js';
+import type { SqliteEventStore } from './sqlite-event-store.js';
+import { readWholeCommits } from './whole-commits.js';
+
+export interface SqliteLogOptions {
+  /** How often `PRAGMA data_version` is polled for other processes' commits while anyone listens; 0: never. */
+  readonly pollMs?: number;
+}
+
+const DEFAULT_POLL_MS = 50;
+const DEFAULT_BATCH = 1_000;
+
+/** Polls `data_version` (changed by commits of other connections) while it has listeners. */
+class DataVersionNotifier implements LogNotifier {
+  private readonly listeners = new Set<() => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private last = -1;
+
+  constructor(
+    private readonly file: SqliteEventStore,
+    private readonly pollMs: number,
+  ) {}
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    if (!this.timer && this.pollMs > 0) {
+      this.last = this.file.dataVersion();
+      this.timer = setInterval(() => this.poll(), this.pollMs).unref();
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stop();
+    };
+  }
+
+  /** Tells listeners now (own appends, for followers). */
+  notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private poll(): void {
+    // Closed under us (a crash-like stop in tests): nothing more will move.
+    if (!this.file.isOpen) return this.stop();
+    const version = this.file.dataVersion();
+    if (version === this.last) return;
+    this.last = version;
+    this.notify();
+  }
+}
+
+export class SqliteLog implements EventStore {
+  readonly notifier: DataVersionNotifier;
+  readonly snapshots: SnapshotStore;
+  /** Wakes `follow` readers after our own appends (data_version only counts other connections). */
+  private readonly appended = new Set<() => void>();
+
+  constructor(
+    readonly file: SqliteEventStore,
+    options: SqliteLogOptions = {},
+  ) {
+    this.notifier = new DataVersionNotifier(file, options.pollMs ?? DEFAULT_POLL_MS);
+    const table = file.snapshots;
+    this.snapshots = {
+      write: async (revision, sessions, now, keep) => table.write(revision, sessions, now, keep),
+      loadLatest: async (atOrBelow) => table.loadLatest(atOrBelow),
+      loadSession: async (sessionId, atOrBelow) => table.loadSession(sessionId, atOrBelow),
+    };
+  }
+
+  async head(): Promise<Revision> {
+    return this.file.head();
+  }
+
+  async append(commits: readonly AppendCommit[]): Promise<AppendOutcome[]> {
+    if (commits.length === 0) return [];
+    const outcomes = this.file.appendCommits(commits);
+    for (const wake of this.appended) wake();
+    return outcomes;
+  }
+
+  async *read(options: ReadOptions): AsyncGenerator<LogBatch> {
+    const { sessionId, signal, follow } = options;
+    const size = options.batchSize ?? DEFAULT_BATCH;
+    const readAfter = sessionId
+      ? (after: Revision, limit: number) => this.file.readSessionAfter(sessionId, after, limit)
+      : (after: Revision, limit: number) => this.file.readAfter(after, limit);
+    let position = options.after;
+    while (!signal?.aborted) {
+      // The head first: once a read after it comes back empty, everything up to it was seen.
+      const head = this.file.head();
+      const events = readWholeCommits(readAfter, position, size);
+      if (events.length > 0) {
+        position = (events[events.length - 1] as StoredEvent).revision;
+        yield { kind: 'events', events };
+        continue;
+      }
+      position = Math.max(position, head) as Revision;
+      yield { kind: 'caught_up', head: position };
+      if (!follow) return;
+      await this.moved(signal);
+    }
+  }
+
+  async readSession(sessionId: SessionId, upTo: Revision, after?: Revision): Promise<StoredEvent[]> {
+    return this.file.readSession(sessionId, upTo, after);
+  }
+
+  async readHistory(variableId: VariableId, beforeVersion: number, limit: number): Promise<StoredEvent[]> {
+    return this.file.readHistory(variableId, beforeVersion, limit);
+  }
+
+  async readVersion(variableId: VariableId, version: number): Promise<StoredEvent | undefined> {
+    return this.file.readVersion(variableId, version);
+  }
+
+  async digest(): Promise<Digest> {
+    return this.file.digest();
+  }
+
+  async close(): Promise<void> {
+    this.notifier.stop();
+    this.file.close();
+  }
+
+  /** Resolves when the log moves (our appends or another process's) or `signal` aborts. */
+  private moved(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        stopNotifier();
+        this.appended.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const stopNotifier = this.notifier.subscribe(done);
+      this.appended.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
