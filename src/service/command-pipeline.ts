@@ -57,10 +57,19 @@ export interface PipelineOptions {
 export const MAX_ATTEMPTS = 5;
 const CATCH_UP_BATCH = 1_000;
 
+/** Extra conditions of a conditional command (expiry). */
+export interface ExecuteOptions {
+  /** The append also conflicts if the session's recorded use is newer than this (see AppendCommit). */
+  readonly activeNoLaterThan?: () => number;
+  /** Runs before the command is decided again after a conflict. */
+  readonly beforeRetry?: () => Promise<void>;
+}
+
 interface Pending {
   readonly sessionId: SessionId;
   readonly decide: Decider;
   readonly context: () => DecideContext;
+  readonly options: ExecuteOptions;
   attempts: number;
   resolve(value: Executed): void;
   reject(error: unknown): void;
@@ -80,9 +89,9 @@ export class CommandPipeline {
   }
 
   /** Runs one command through the pipeline. */
-  execute(sessionId: SessionId, decide: Decider, context: () => DecideContext): Promise<Executed> {
+  execute(sessionId: SessionId, decide: Decider, context: () => DecideContext, options: ExecuteOptions = {}): Promise<Executed> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ sessionId, decide, context, attempts: 0, resolve, reject });
+      this.queue.push({ sessionId, decide, context, options, attempts: 0, resolve, reject });
       this.scheduleRound();
     });
   }
@@ -133,7 +142,10 @@ export class CommandPipeline {
     this.queue = [];
     if (batch.length === 0) return;
     const { projection, store } = this.options;
-    if (batch.some((p) => p.attempts > 0)) await this.catchUpTo(undefined);
+    if (batch.some((p) => p.attempts > 0)) {
+      await this.catchUpTo(undefined);
+      for (const pending of batch) if (pending.attempts > 0) await pending.options.beforeRetry?.();
+    }
     const decidedAt = projection.head;
     const overlays = new Map<SessionId, MutableSession | undefined>();
     const commits: AppendCommit[] = [];
@@ -155,7 +167,8 @@ export class CommandPipeline {
       }
       overlays.set(pending.sessionId, speculate(overlays.get(pending.sessionId) ?? (state && overlaySession(state)), events));
       decisions.push({ commit: commits.length });
-      commits.push({ events, decidedAt });
+      const activeNoLaterThan = pending.options.activeNoLaterThan?.();
+      commits.push({ events, decidedAt, ...(activeNoLaterThan !== undefined && { activeNoLaterThan }) });
     }
 
     let outcomes;

@@ -113,7 +113,7 @@ export class LedgerService {
     private readonly options: LedgerServiceOptions,
     private readonly projection: Projection,
   ) {
-    this.liveness = new SessionLiveness(options.clock);
+    this.liveness = new SessionLiveness(options.clock, options.store, options.onError ?? (() => {}));
     this.defaultTtlSeconds = options.defaultTtlSeconds ?? DEFAULT_TTL_SECONDS;
     this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
     this.snapshotKeep = options.snapshotKeep ?? 0;
@@ -201,7 +201,8 @@ export class LedgerService {
   /** Reports a session in any state; an idle one is expired first, a live one's timer refreshed. */
   async getSession(sessionId: SessionId): Promise<SessionView> {
     await this.expireIfIdle(sessionId);
-    if (this.projection.session(sessionId)?.status === 'active') this.liveness.touch(sessionId);
+    const session = this.projection.session(sessionId);
+    if (session?.status === 'active') this.liveness.touch(session);
     return this.view(sessionId);
   }
 
@@ -225,10 +226,12 @@ export class LedgerService {
     return { sessions: page.map((s) => this.view(s.id)), nextPageToken: more && last ? last.id : '' };
   }
 
-  /** Expires every session idle past its TTL; resolves to how many. */
+  /** Expires every session idle past its TTL (as every process on the log sees it); resolves to how many. */
   async expireIdleSessions(): Promise<number> {
-    const idle = [...this.projection.sessions()].filter((s) => this.liveness.isIdle(s)).map((s) => s.id);
-    const expired = await Promise.all(idle.map((id) => this.expireIfIdle(id)));
+    const candidates = [...this.projection.sessions()].filter((s) => this.liveness.seemsIdle(s)).map((s) => s.id);
+    if (candidates.length === 0) return 0;
+    const recorded = await this.options.store.activity(candidates);
+    const expired = await Promise.all(candidates.map((id) => this.expireIfIdle(id, recorded)));
     return expired.filter(Boolean).length;
   }
 
@@ -340,6 +343,7 @@ export class LedgerService {
   /** Lets queued commands finish, snapshots (so the next start folds little) and closes the store. */
   async close(): Promise<void> {
     await this.pipeline.close();
+    await this.liveness.flush();
     this.feed.clear();
     await this.snapshot();
     await this.options.store.close();
@@ -355,7 +359,8 @@ export class LedgerService {
   private async execute(sessionId: SessionId, actor: string, decideEvents: Decider): Promise<Executed> {
     await this.expireIfIdle(sessionId);
     const done = await this.pipeline.execute(sessionId, decideEvents, () => this.context(actor));
-    this.liveness.touch(sessionId);
+    const session = this.projection.session(sessionId);
+    if (session?.status === 'active') this.liveness.touch(session);
     return done;
   }
 
@@ -374,18 +379,30 @@ export class LedgerService {
   }
 
   /**
-   * Records expiry of an idle session; true when it expired now. A
-   * conditional append: decided against the session as this process sees
-   * it, refused by the store if the session moved in the log since, and then
-   * decided again against the news (which may show it is in use after all).
+   * Records expiry of an idle session; true when it expired now. Idle means
+   * idle for every process: the use others recorded is read from the store
+   * (`recorded`, when the caller read it for many sessions at once). The
+   * append is conditional: refused if the session got an event after the
+   * state it was decided from, or a newer recorded use — then decided again
+   * against the news, which may show it in use after all.
    */
-  private async expireIfIdle(sessionId: SessionId): Promise<boolean> {
+  private async expireIfIdle(sessionId: SessionId, recorded?: ReadonlyMap<SessionId, number>): Promise<boolean> {
     const session = this.projection.session(sessionId);
-    if (!session || !this.liveness.isIdle(session)) return false;
+    if (!session || !this.liveness.seemsIdle(session)) return false;
+    const activity = recorded ?? (await this.options.store.activity([sessionId]));
+    let recordedAt = activity.get(sessionId);
+    if (!this.liveness.isIdle(session, recordedAt)) return false;
     const done = await this.pipeline.execute(
       sessionId,
-      (s, ctx) => (s && this.liveness.isIdle(s) ? decide(s, { kind: 'expire_session', sessionId }, ctx) : []),
+      (s, ctx) => (s && this.liveness.isIdle(s, recordedAt) ? decide(s, { kind: 'expire_session', sessionId }, ctx) : []),
       () => this.context(SYSTEM_ACTOR),
+      {
+        activeNoLaterThan: () => recordedAt ?? 0,
+        // A retry reads the recorded use again: it is what made the first try fail.
+        beforeRetry: async () => {
+          recordedAt = (await this.options.store.activity([sessionId])).get(sessionId);
+        },
+      },
     );
     if (done.stored.length > 0) this.liveness.forget(sessionId);
     return done.stored.length > 0;
@@ -395,7 +412,7 @@ export class LedgerService {
   private async enter(sessionId: SessionId): Promise<SessionState> {
     await this.expireIfIdle(sessionId);
     const session = requireActive(this.projection.session(sessionId), sessionId);
-    this.liveness.touch(sessionId);
+    this.liveness.touch(session);
     return session;
   }
 

@@ -24,6 +24,12 @@ export interface AppendCommit {
    * each after the ones before it.
    */
   readonly decidedAt: Revision;
+  /**
+   * Also a conflict if any process recorded activity (`touch`) for the
+   * commit's session later than this time: how expiry is claimed only for
+   * a session nobody is using.
+   */
+  readonly activeNoLaterThan?: number;
 }
 
 /** What became of one commit of an `append` call. */
@@ -108,6 +114,13 @@ export interface EventStore {
   readVersion(variableId: VariableId, version: number): Promise<StoredEvent | undefined>;
   /** The hash chain's head. */
   digest(): Promise<Digest>;
+  /**
+   * Records that a session was in use at `time`, shared with every process
+   * on the log (kept as the newest time recorded). Callers write coarsely.
+   */
+  touch(sessionId: SessionId, time: number): Promise<void>;
+  /** The newest recorded use of each session that has one. */
+  activity(sessionIds: readonly SessionId[]): Promise<Map<SessionId, number>>;
   readonly snapshots: SnapshotStore;
   /** Tells when others append to the log. */
   readonly notifier: LogNotifier;

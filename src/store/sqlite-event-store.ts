@@ -115,6 +115,11 @@ export class SqliteEventStore {
       sessionMovedBetween: db
         .prepare<[string, number, number], number>('SELECT 1 FROM events WHERE session_id = ? AND revision > ? AND revision < ? LIMIT 1')
         .pluck(),
+      touch: db.prepare<[string, number]>(
+        `INSERT INTO session_activity (session_id, last_active) VALUES (?, ?)
+         ON CONFLICT (session_id) DO UPDATE SET last_active = max(last_active, excluded.last_active)`,
+      ),
+      activity: db.prepare<[string], number>('SELECT last_active FROM session_activity WHERE session_id = ?').pluck(),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       rowsWithHashes: db
         .prepare<[], [...EventRow, string | null]>(
@@ -177,7 +182,9 @@ export class SqliteEventStore {
             failedSessions.has(sessionId) ||
             // Nothing else can have been written between decidedAt and this call: skip the query.
             (commit.decidedAt < callStart - 1 && this.statements.sessionMovedBetween.get(sessionId, commit.decidedAt, callStart) !== undefined);
-          if (moved) {
+          const used =
+            commit.activeNoLaterThan !== undefined && ((this.statements.activity.get(sessionId) as number | undefined) ?? 0) > commit.activeNoLaterThan;
+          if (moved || used) {
             for (const s of sessions) failedSessions.add(s);
             return { ok: false, error: new AppendConflict(sessionId, commit.decidedAt) };
           }
@@ -267,6 +274,16 @@ export class SqliteEventStore {
   /** Every event row as stored, with its chain hash (null if missing), oldest first. */
   rowsWithHashes(): IterableIterator<[...EventRow, string | null]> {
     return this.statements.rowsWithHashes.iterate();
+  }
+
+  /** Records a session's use at `time` (the newest time wins). */
+  touch(sessionId: SessionId, time: number): void {
+    this.statements.touch.run(sessionId, time);
+  }
+
+  /** The newest recorded use of a session, if any. */
+  lastActivity(sessionId: SessionId): number | undefined {
+    return this.statements.activity.get(sessionId) as number | undefined;
   }
 
   /** A number SQLite changes when another connection commits to the file; cheap enough to poll. */

@@ -130,6 +130,19 @@ export class SqliteLog implements EventStore {
     return this.file.digest();
   }
 
+  async touch(sessionId: SessionId, time: number): Promise<void> {
+    this.file.touch(sessionId, time);
+  }
+
+  async activity(sessionIds: readonly SessionId[]): Promise<Map<SessionId, number>> {
+    const found = new Map<SessionId, number>();
+    for (const id of sessionIds) {
+      const time = this.file.lastActivity(id);
+      if (time !== undefined) found.set(id, time);
+    }
+    return found;
+  }
+
   async close(): Promise<void> {
     this.notifier.stop();
     this.file.close();
