@@ -5,7 +5,7 @@
  * `session_valid=false` rather than an error for an unknown or ended session.
  */
 import type { Logger } from 'pino';
-import { DomainError, parseSessionId, requireActive, type SessionId } from '../domain/index.js';
+import { DomainError, parseSessionId, requireActive, variableCount, type SessionId } from '../domain/index.js';
 import type { BridgeServiceServer, Variable } from '../gen/snakepit/bridge/snakepit_bridge.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { actorOf } from '../server/call-context.js';
@@ -74,7 +74,7 @@ export function bridgeSessionHandlers(
         sessionId: session.id,
         metadata: { ...session.metadata },
         createdAt: new Date(session.createdAt),
-        variableCount: session.variables.size,
+        variableCount: variableCount(session),
         toolCount: tools(session.id).length,
       };
     }),

@@ -35,6 +35,25 @@ export interface SessionState {
   /** Live variables only; a deleted variable leaves both maps. */
   readonly variables: ReadonlyMap<VariableId, VariableState>;
   readonly names: ReadonlyMap<string, VariableId>;
+  /**
+   * Set only on the compact form an ended session takes in the projection
+   * and in snapshots (see `endedForm`): its variables are dropped (reads of
+   * an ended session go to the log) and this keeps their count.
+   */
+  readonly endedVariableCount?: number;
+}
+
+/** How many variables the session has (had, when it ended). */
+export const variableCount = (session: SessionState): number => session.endedVariableCount ?? session.variables.size;
+
+/**
+ * The compact form of an ended session: everything but its variables. The
+ * projection keeps ended sessions only so (memory bounded by live data);
+ * their variables, at any revision, are folded from the log on demand.
+ */
+export function endedForm(session: SessionState): SessionState {
+  if (session.status === 'active' || session.endedVariableCount !== undefined) return session;
+  return { ...session, variables: new Map(), names: new Map(), endedVariableCount: session.variables.size };
 }
 
 /** Finds a live variable by id first, then by name. */

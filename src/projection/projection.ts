@@ -2,6 +2,9 @@
  * The in-memory projection: every session's current state, folded from the
  * log. Reads of current state never touch the store.
  *
+ * Ended sessions are kept in their compact form (no variables, see
+ * `endedForm`): reads of them go to the log.
+ *
  * Session states are changed in place, so a write costs the same in a
  * session of ten variables or of a hundred thousand: no map is copied.
  * Variable states are never changed, only replaced, so what `apply` reports
@@ -11,6 +14,7 @@
  */
 import {
   applyInPlace,
+  endedForm,
   foldSessions,
   type AppliedEvent,
   type MutableSession,
@@ -44,6 +48,11 @@ export class Projection {
       if (batch.kind === 'caught_up') break;
       foldSessions(batch.events, sessions, { freeze: false });
       head = (batch.events[batch.events.length - 1] as StoredEvent).revision;
+      for (const event of batch.events) {
+        if (event.kind === 'session_closed' || event.kind === 'session_expired') {
+          sessions.set(event.sessionId, endedForm(sessions.get(event.sessionId) as SessionState));
+        }
+      }
     }
     return new Projection(sessions as unknown as Map<string, MutableSession>, head, snapshot?.revision ?? (0 as Revision));
   }
@@ -83,6 +92,10 @@ export class Projection {
       }
       applied.push(applyInPlace(this.byId, event));
       this.headRevision = event.revision;
+      // An ended session keeps only its compact form: memory stays bounded by live sessions.
+      if (event.kind === 'session_closed' || event.kind === 'session_expired') {
+        this.byId.set(event.sessionId, endedForm(this.byId.get(event.sessionId) as SessionState) as MutableSession);
+      }
     }
     return applied;
   }

@@ -5,6 +5,7 @@
 import {
   DomainError,
   parseVersion,
+  variableCount,
   type Constraints,
   type Metadata,
   type Value,
@@ -167,7 +168,7 @@ export function sessionToWire({ session, expiresAt }: SessionView): WireSession 
     state: STATE_TO_WIRE[session.status],
     createdAt: new Date(session.createdAt),
     expiresAt: new Date(expiresAt),
-    variableCount: session.variables.size,
+    variableCount: variableCount(session),
     createdRevision: BigInt(session.createdRevision),
     modifiedRevision: BigInt(session.modifiedRevision),
   };

@@ -119,6 +119,10 @@ export class LedgerService {
     this.snapshotKeep = options.snapshotKeep ?? 0;
     this.lastSnapshotRevision = projection.snapshotRevision;
     this.feed = new ChangeFeed(options.onError ?? (() => {}));
+    // Whoever ended a session (this process or another), its liveness bookkeeping goes.
+    this.feed.subscribe(({ events }) => {
+      for (const e of events) if (e.kind === 'session_closed' || e.kind === 'session_expired') this.liveness.forget(e.sessionId);
+    });
     this.pipeline = new CommandPipeline({
       store: options.store,
       projection,
@@ -438,7 +442,7 @@ export class LedgerService {
     }
     const live = this.projection.session(sessionId);
     // Nothing changed in this session since atRevision: the live state is that state.
-    if (live && live.modifiedRevision <= atRevision) return live;
+    if (live?.status === 'active' && live.modifiedRevision <= atRevision) return live;
     const past = await foldSessionAt(this.options.store, sessionId, atRevision);
     if (!past) throw new DomainError('not_found', `Session not found at revision ${atRevision}: ${sessionId}`);
     return past;

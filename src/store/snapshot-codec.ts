@@ -32,6 +32,8 @@ interface EncodedSession {
   modified_revision: number;
   modified_at: number;
   variables: EncodedVariable[];
+  /** Ended sessions are stored in their compact form: no variables, their count. */
+  ended_variable_count?: number;
 }
 
 export function encodeSession(s: SessionState): string {
@@ -59,6 +61,7 @@ export function encodeSession(s: SessionState): string {
       updated_at: v.updatedAt,
       modified_by: v.modifiedBy,
     })),
+    ...(s.endedVariableCount !== undefined && { ended_variable_count: s.endedVariableCount }),
   };
   return JSON.stringify(encoded);
 }
@@ -100,5 +103,6 @@ export function decodeSession(text: string): SessionState {
     modifiedAt: e.modified_at,
     variables,
     names,
+    ...(e.ended_variable_count !== undefined && { endedVariableCount: e.ended_variable_count }),
   };
 }

@@ -108,7 +108,10 @@ export class SnapshotTable {
     for (const info of this.list(atOrBelow)) {
       if (!this.isIntact(info)) continue;
       const state = this.selectSessionRow.get(info.revision, sessionId);
-      return state === undefined ? undefined : { revision: info.revision, session: decodeSession(state) };
+      if (state === undefined) return undefined;
+      const session = decodeSession(state);
+      // An ended session is stored without its variables: past reads fold it from the log instead.
+      return session.endedVariableCount === undefined ? { revision: info.revision, session } : undefined;
     }
     return undefined;
   }
