@@ -32,6 +32,8 @@ export interface CoreResults {
   auditCli?: AuditCliResult;
   bridgeBatch?: BridgeBatchResult;
   python?: PythonTableResult;
+  /** Issue 12's scale figures (bench/scale.ts), each with its baseline and target inside. */
+  scale?: Record<string, unknown>;
 }
 
 export interface TargetRow {

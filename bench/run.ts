@@ -21,6 +21,8 @@
  *   client      the TypeScript client: cached (watch) vs uncached get, get+set
  *               with 1/5/10/20 workers, an 80/20 hot/cold pattern's hit rate
  *                                                            client-cache.ts
+ *   zero, contention, bigsession, closed
+ *               issue 12's scale figures against their baselines  scale.ts
  *   tools       ExecuteTool p50/p99 (tinybench, sequential) of a trivial
  *               `echo` tool, server-side and hosted by a ServeTools worker
  *               in this process; chunks/s of one ExecuteStreamingTool call
@@ -99,8 +101,9 @@ import { runThroughput } from './throughput.js';
 import { runToolLatency } from './tool-latency.js';
 import { runUnaryLatency } from './unary-latency.js';
 import { runWatchDelivery } from './watch-delivery.js';
+import { runScale } from './scale.js';
 
-const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools', 'auth', 'audit', 'bridge', 'python'] as const;
+const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools', 'auth', 'audit', 'bridge', 'python', 'zero', 'contention', 'bigsession', 'closed'] as const;
 
 class UsageError extends Error {}
 type Section = (typeof SECTIONS)[number];
@@ -195,8 +198,15 @@ async function main(): Promise<void> {
       case 'python':
         results.python = await step(section, () => withServer(runPythonTable));
         break;
+      case 'zero':
+      case 'contention':
+      case 'bigsession':
+      case 'closed':
+        results.scale = { ...results.scale, ...(await step(section, () => runScale([section]))) };
+        break;
     }
   }
+  if (results.scale) console.log(JSON.stringify(results.scale, null, 2));
 
   const rows = targetRows(results);
   printTable(rows);

@@ -57,19 +57,19 @@ export function makeTempDir(prefix: string): { dir: string; remove: () => void }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function startBenchServer(placement: ServerPlacement = serverPlacement()): Promise<BenchServer> {
+export async function startBenchServer(placement: ServerPlacement = serverPlacement(), extra: { groupCommit?: boolean } = {}): Promise<BenchServer> {
   const tmp = makeTempDir('varledger-bench-');
   const dataPath = join(tmp.dir, 'ledger.db');
   try {
-    return placement === 'inproc' ? await startInProcess(dataPath, tmp.remove) : await startChild(dataPath, tmp.remove);
+    return placement === 'inproc' ? await startInProcess(dataPath, tmp.remove, extra) : await startChild(dataPath, tmp.remove);
   } catch (error) {
     tmp.remove();
     throw error;
   }
 }
 
-async function startInProcess(dataPath: string, remove: () => void): Promise<BenchServer> {
-  const server = await startServer({ ...BENCH_SERVER_OPTIONS, dataPath, logger: pino({ level: 'silent' }) });
+async function startInProcess(dataPath: string, remove: () => void, extra: { groupCommit?: boolean } = {}): Promise<BenchServer> {
+  const server = await startServer({ ...BENCH_SERVER_OPTIONS, ...extra, dataPath, logger: pino({ level: 'silent' }) });
   return {
     address: `127.0.0.1:${server.port}`,
     placement: 'inproc',

@@ -62,6 +62,8 @@ export interface ServerOptions {
   readonly snapshotEvery?: number;
   /** Snapshots kept (older ones pruned); 0 keeps all. */
   readonly snapshotKeep?: number;
+  /** false: one transaction per write instead of group commit (the benchmarks' baseline). */
+  readonly groupCommit?: boolean;
   /** Server-side tool definitions (tests, embedding). */
   readonly tools?: readonly ToolModuleDefinition[];
   /** Paths of ESM tool modules to load (`serve --tools`). */
@@ -158,6 +160,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.defaultTtlSeconds !== undefined && { defaultTtlSeconds: options.defaultTtlSeconds }),
     ...(options.snapshotEvery !== undefined && { snapshotEvery: options.snapshotEvery }),
     ...(options.snapshotKeep !== undefined && { snapshotKeep: options.snapshotKeep }),
+    ...(options.groupCommit !== undefined && { groupCommit: options.groupCommit }),
   });
   logger.info({ head: service.head, ms: Math.round(performance.now() - started) }, 'projection folded from the log');
 

@@ -51,6 +51,8 @@ export interface PipelineOptions {
   readonly feed: ChangeFeed;
   /** Runs after each round, outside any transaction (snapshots). */
   readonly afterRound: () => Promise<void>;
+  /** Commands per round; 1 gives one transaction per write (the benchmarks' baseline). Default: no limit. */
+  readonly maxRoundSize?: number;
 }
 
 /** Tries per command before a conflict becomes ABORTED. */
@@ -138,8 +140,9 @@ export class CommandPipeline {
   }
 
   private async round(): Promise<void> {
-    const batch = this.queue;
-    this.queue = [];
+    const limit = this.options.maxRoundSize ?? Number.POSITIVE_INFINITY;
+    const batch = this.queue.length <= limit ? this.queue : this.queue.slice(0, limit);
+    this.queue = this.queue.length <= limit ? [] : this.queue.slice(limit);
     if (batch.length === 0) return;
     const { projection, store } = this.options;
     if (batch.some((p) => p.attempts > 0)) {

@@ -57,6 +57,8 @@ export interface LedgerServiceOptions {
   readonly snapshotEvery?: number;
   /** Snapshots kept: older ones are pruned when a new one is written; 0 keeps all. */
   readonly snapshotKeep?: number;
+  /** Group commit (default): commands of one event-loop turn share a transaction; false: one per write (benchmark baseline). */
+  readonly groupCommit?: boolean;
   /** Reports errors that must not reach callers (a throwing change-feed listener). */
   readonly onError?: (error: unknown) => void;
 }
@@ -128,6 +130,7 @@ export class LedgerService {
       projection,
       feed: this.feed,
       afterRound: () => this.snapshotIfDue(),
+      ...(options.groupCommit === false && { maxRoundSize: 1 }),
     });
   }
 

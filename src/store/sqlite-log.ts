@@ -15,7 +15,8 @@ export interface SqliteLogOptions {
   readonly pollMs?: number;
 }
 
-const DEFAULT_POLL_MS = 50;
+// A prepared PRAGMA read: polling it 50 times a second costs next to nothing.
+const DEFAULT_POLL_MS = 20;
 const DEFAULT_BATCH = 1_000;
 
 /** Polls `data_version` (changed by commits of other connections) while it has listeners. */

@@ -96,7 +96,7 @@ test('reads the file while a server is writing to it', async (t) => {
 
 test('by default the newest 100 matches, then a line telling how to see older ones; --before pages, --limit 0 shows all', async (t) => {
   // 13 demo events and 150 sets: revisions 1..163.
-  const data = demoLedger(t, { extraSets: 150 });
+  const data = await demoLedger(t, { extraSets: 150 });
   const page = await cli(['audit', '--data', data, '--json']);
   t.is(page.code, 0, page.stderr);
   const shown = jsonLines(page.stdout).map((e) => e.revision);
@@ -124,7 +124,7 @@ test('by default the newest 100 matches, then a line telling how to see older on
 
 test('each change shows its own metadata next to the variable metadata it merged into', async (t) => {
   // After the rollback (9: reason=regression …), the sweeper's sets carry only `step`.
-  const data = demoLedger(t, { extraSets: 2 });
+  const data = await demoLedger(t, { extraSets: 2 });
   const expectedMerged = { reason: 'regression', rolled_back_from: '2', rolled_back_to: '1', step: '2' };
   const [last] = jsonLines((await cli(['audit', '--data', data, '--json', '--limit', '1'])).stdout);
   t.deepEqual(last?.metadata, { step: '2' });

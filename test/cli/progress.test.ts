@@ -22,7 +22,7 @@ async function onTerminal(args: readonly string[], stdoutFile: string): Promise<
 }
 
 test('export, import and audit --limit 0 draw a progress bar on a terminal', async (t) => {
-  const data = demoLedger(t, { extraSets: 20 });
+  const data = await demoLedger(t, { extraSets: 20 });
   const dir = tempDir(t);
   const file = join(dir, 'ledger.jsonl');
   const exported = await onTerminal(['export', '--data', data, '--out', file], join(dir, 'export.out'));
@@ -34,7 +34,7 @@ test('export, import and audit --limit 0 draw a progress bar on a terminal', asy
 });
 
 test('no bar when stderr is not a terminal', async (t) => {
-  const data = demoLedger(t);
+  const data = await demoLedger(t);
   const dir = tempDir(t);
   const exported = await cli(['export', '--data', data, '--out', join(dir, 'x.jsonl')]);
   t.is(exported.stderr, `exported 13 events to ${join(dir, 'x.jsonl')}\n`);

@@ -1,0 +1,235 @@
+/**
+ * The figures of issue 12 ("the core, reshaped for scale"), each beside the
+ * baseline it is a ratio to, measured in the same run:
+ *
+ *   zero        SetVariable with 16 in flight, and sequential SetVariable p50,
+ *               against a zero-work grpc-js server with the same call shapes
+ *   contention  64 writers, each doing expected_version increments of its own
+ *               variable: group commit vs one transaction per write
+ *   bigsession  sequential SetVariable p50 in a session of 100,000 variables
+ *               vs one of 10
+ *   closed      20,000 sessions created and closed (3 variables each): RSS vs
+ *               after 1,000, restart time on that log, snapshot bytes vs the
+ *               bytes of live state
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { LedgerRpc } from '../src/client/ledger-rpc.js';
+import { parseSessionId, type Value, type VariableType } from '../src/domain/index.js';
+import { randomSessionId, randomSuffix, systemClock } from '../src/service/clock.js';
+import { LedgerService } from '../src/service/ledger-service.js';
+import { SqliteEventStore } from '../src/store/sqlite-event-store.js';
+import { SqliteLog } from '../src/store/sqlite-log.js';
+import { encodeSession } from '../src/store/snapshot-codec.js';
+import { ACTOR, floatValue, seedFloats } from './ledger-setup.js';
+import { startBenchServer } from './server-fixture.js';
+import { median, quantile, round, since } from './stats.js';
+import { startZeroWorkServer } from './zero-work-server.js';
+
+const CONCURRENCY = 16;
+const THROUGHPUT_CALLS = Number(process.env.BENCH_SCALE_CALLS ?? 6_000);
+const SEQUENTIAL_CALLS = Number(process.env.BENCH_SCALE_SEQUENTIAL ?? 1_500);
+const WRITERS = 64;
+const INCREMENTS_PER_WRITER = Number(process.env.BENCH_SCALE_INCREMENTS ?? 40);
+const BIG_SESSION = Number(process.env.BENCH_SCALE_BIG ?? 100_000);
+const CLOSED_SESSIONS = Number(process.env.BENCH_SCALE_CLOSED ?? 20_000);
+
+type Set = (i: number, name: string) => Promise<unknown>;
+
+/** Calls/s with CONCURRENCY calls in flight, median of 3 rounds after a warm-up. */
+async function throughput(set: Set, names: readonly string[]): Promise<number> {
+  const round_ = async (calls: number) => {
+    let issued = 0;
+    const start = performance.now();
+    await Promise.all(
+      names.map(async (name) => {
+        while (issued < calls) await set(issued++, name);
+      }),
+    );
+    return calls / (since(start) / 1000);
+  };
+  await round_(Math.ceil(THROUGHPUT_CALLS / 5));
+  const rounds = [];
+  for (let r = 0; r < 3; r++) rounds.push(await round_(THROUGHPUT_CALLS));
+  return round(median(rounds), 0);
+}
+
+/** p50 of sequential calls, µs, after a warm-up. */
+async function sequentialP50(set: Set, name: string): Promise<number> {
+  for (let i = 0; i < 200; i++) await set(i, name);
+  const samples: number[] = [];
+  for (let i = 0; i < SEQUENTIAL_CALLS; i++) {
+    const start = performance.now();
+    await set(i, name);
+    samples.push((performance.now() - start) * 1000);
+  }
+  return round(quantile(samples, 0.5), 0);
+}
+
+const names16 = Array.from({ length: CONCURRENCY }, (_, i) => `v${i}`);
+
+async function zero() {
+  const zeroServer = await startZeroWorkServer();
+  const zeroRpc = new LedgerRpc(zeroServer.address);
+  const zeroSet: Set = (i, name) => zeroRpc.call('setVariable', { sessionId: 'tp', identifier: name, value: floatValue(i) }, ACTOR);
+  const ledger = await startBenchServer('inproc');
+  const rpc = new LedgerRpc(ledger.address);
+  try {
+    await seedFloats(rpc, 'tp', CONCURRENCY);
+    const set: Set = (i, name) => rpc.call('setVariable', { sessionId: 'tp', identifier: name, value: floatValue(i) }, ACTOR);
+    // Alternate, so drift in machine load hits both.
+    const zeroFirst = await throughput(zeroSet, names16);
+    const ledgerTp = await throughput(set, names16);
+    const zeroSecond = await throughput(zeroSet, names16);
+    const zeroTp = round((zeroFirst + zeroSecond) / 2, 0);
+    const zeroP50 = await sequentialP50(zeroSet, 'v0');
+    const ledgerP50 = await sequentialP50(set, 'v0');
+    return {
+      setVariable16InFlight: { ledgerCallsPerSecond: ledgerTp, zeroWorkCallsPerSecond: zeroTp, ratio: round(ledgerTp / zeroTp, 2), target: '≥ 0.8' },
+      sequentialSetP50: { ledgerUs: ledgerP50, zeroWorkUs: zeroP50, ratio: round(ledgerP50 / zeroP50, 2), target: '≤ 1.5' },
+    };
+  } finally {
+    rpc.close();
+    zeroRpc.close();
+    await ledger.stop();
+    await zeroServer.stop();
+  }
+}
+
+async function writersRate(groupCommit: boolean): Promise<number> {
+  const server = await startBenchServer('inproc', { groupCommit });
+  const rpc = new LedgerRpc(server.address);
+  try {
+    const names = await seedFloats(rpc, 'cx', WRITERS);
+    const start = performance.now();
+    await Promise.all(
+      names.map(async (name) => {
+        let version = 0n;
+        for (let n = 1; n <= INCREMENTS_PER_WRITER; n++) {
+          const reply = await rpc.call('setVariable', { sessionId: 'cx', identifier: name, value: floatValue(n), expectedVersion: version }, ACTOR);
+          version = reply.version;
+        }
+      }),
+    );
+    return round((WRITERS * INCREMENTS_PER_WRITER) / (since(start) / 1000), 0);
+  } finally {
+    rpc.close();
+    await server.stop();
+  }
+}
+
+async function contention() {
+  const single = await writersRate(false);
+  const grouped = await writersRate(true);
+  return { groupCommitWritesPerSecond: grouped, oneTransactionPerWrite: single, ratio: round(grouped / single, 2), target: '≥ 3', writers: WRITERS };
+}
+
+async function bigSession() {
+  const server = await startBenchServer('inproc');
+  const rpc = new LedgerRpc(server.address);
+  try {
+    await seedFloats(rpc, 'small', 10);
+    for (let i = 0; i < BIG_SESSION; i += 5_000) await seedFloats(rpc, 'big', Math.min(5_000, BIG_SESSION - i), `b${i}_`);
+    const setIn = (sessionId: string): Set => (i, name) => rpc.call('setVariable', { sessionId, identifier: name, value: floatValue(i) }, ACTOR);
+    const small = await sequentialP50(setIn('small'), 'v0');
+    const big = await sequentialP50(setIn('big'), 'b0_0');
+    const small2 = await sequentialP50(setIn('small'), 'v1');
+    const smallP50 = round((small + small2) / 2, 0);
+    return { bigSessionP50Us: big, smallSessionP50Us: smallP50, ratio: round(big / smallP50, 2), target: '≤ 2', variables: BIG_SESSION };
+  } finally {
+    rpc.close();
+    await server.stop();
+  }
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const rssMiB = () => {
+  gc();
+  gc();
+  return round(process.memoryUsage().rss / 2 ** 20, 1);
+};
+
+async function closedSessions() {
+  const dir = mkdtempSync(join(tmpdir(), 'varledger-closed-'));
+  try {
+    const path = join(dir, 'ledger.db');
+    const open = (file = new SqliteEventStore(path)) =>
+      LedgerService.open({ store: new SqliteLog(file, { pollMs: 0 }), clock: systemClock, newIdSuffix: randomSuffix, newSessionId: randomSessionId, snapshotEvery: 10_000, snapshotKeep: 2 });
+    const service = await open();
+    const float = (value: number): Value => ({ kind: 'float', value });
+    const lifecycle = async (i: number) => {
+      const sessionId = parseSessionId(`c${i}`);
+      await service.createSession({ sessionId, metadata: {}, ttlSeconds: 0 }, 'bench');
+      await service.commit(
+        {
+          sessionId,
+          atomic: true,
+          operations: ['a', 'b', 'c'].map((name) => ({
+            kind: 'register_variable' as const,
+            sessionId,
+            name,
+            type: 'float' as VariableType,
+            value: float(i),
+            constraints: {},
+            metadata: {},
+            description: '',
+          })),
+        },
+        'bench',
+      );
+      await service.closeSession(sessionId, 'bench');
+    };
+    const batch = async (from: number, to: number) => {
+      for (let i = from; i < to; i += 100) await Promise.all(Array.from({ length: Math.min(100, to - i) }, (_, k) => lifecycle(i + k)));
+    };
+    // A few live sessions: the state snapshots should be proportional to.
+    for (let i = 0; i < 10; i++) {
+      const sessionId = parseSessionId(`live${i}`);
+      await service.createSession({ sessionId, metadata: {}, ttlSeconds: 0 }, 'bench');
+      for (const name of ['a', 'b', 'c']) await service.register({ sessionId, name, type: 'float', value: float(i), constraints: {}, metadata: {}, description: '' }, 'bench');
+    }
+    await batch(0, 1_000);
+    const after1k = rssMiB();
+    await batch(1_000, CLOSED_SESSIONS);
+    const afterAll = rssMiB();
+    await service.close();
+    const file = new SqliteEventStore(path);
+    const start = performance.now();
+    const restarted = await open(file);
+    const restartMs = round(since(start), 0);
+    const liveBytes = [...restarted.listSessions(1000, '').sessions]
+      .filter((v) => v.session.status === 'active')
+      .reduce((n, v) => n + Buffer.byteLength(encodeSession(v.session)), 0);
+    const newest = file.snapshots.list()[0];
+    const snapshotBytes = newest ? file.snapshots.rows(newest).rows.reduce((n, [, state]) => n + Buffer.byteLength(state), 0) : 0;
+    await restarted.close();
+    return {
+      rssAfter1kMiB: after1k,
+      rssAfterAllMiB: afterAll,
+      rssGrowthMiB: round(afterAll - after1k, 1),
+      rssTarget: '≤ 20 MiB growth',
+      restartMs,
+      restartTarget: '≤ 500 ms',
+      snapshotBytes,
+      liveStateBytes: liveBytes,
+      snapshotRatio: liveBytes > 0 ? round(snapshotBytes / liveBytes, 1) : null,
+      snapshotTarget: '≤ 2',
+      sessions: CLOSED_SESSIONS,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runScale(parts: readonly string[]) {
+  const results: Record<string, unknown> = {};
+  if (parts.includes('zero')) results.zero = await zero();
+  if (parts.includes('contention')) results.contention = await contention();
+  if (parts.includes('bigsession')) results.bigSession = await bigSession();
+  if (parts.includes('closed')) results.closed = await closedSessions();
+  return results;
+}
