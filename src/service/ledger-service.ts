@@ -364,7 +364,7 @@ export class LedgerService {
   }
 
   private async execute(sessionId: SessionId, actor: string, decideEvents: Decider): Promise<Executed> {
-    await this.expireIfIdle(sessionId);
+    if (this.mayBeIdle(sessionId)) await this.expireIfIdle(sessionId);
     const done = await this.pipeline.execute(sessionId, decideEvents, () => this.context(actor));
     const session = this.projection.session(sessionId);
     if (session?.status === 'active') this.liveness.touch(session);
@@ -415,9 +415,15 @@ export class LedgerService {
     return done.stored.length > 0;
   }
 
+  /** Cheap and synchronous: whether expiry is worth looking into (the hot path skips the await). */
+  private mayBeIdle(sessionId: SessionId): boolean {
+    const session = this.projection.session(sessionId);
+    return session !== undefined && this.liveness.seemsIdle(session);
+  }
+
   /** The live session for a call: expired if idle, refused if ended, timer refreshed. */
   private async enter(sessionId: SessionId): Promise<SessionState> {
-    await this.expireIfIdle(sessionId);
+    if (this.mayBeIdle(sessionId)) await this.expireIfIdle(sessionId);
     const session = requireActive(this.projection.session(sessionId), sessionId);
     this.liveness.touch(session);
     return session;
