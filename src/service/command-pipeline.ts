@@ -115,7 +115,11 @@ export class CommandPipeline {
   /** Waits for everything queued so far; then stops listening for others' commits. */
   async close(): Promise<void> {
     this.stopNotifier();
-    while (this.queue.length > 0 || this.roundScheduled) await this.serially(async () => {});
+    while (this.queue.length > 0 || this.roundScheduled) {
+      // A scheduled round joins the chain on setImmediate: let it, then wait for it.
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.chain;
+    }
     await this.chain;
   }
 
@@ -133,13 +137,28 @@ export class CommandPipeline {
     setImmediate(() => {
       void this.serially(async () => {
         this.roundScheduled = false;
-        await this.round();
-        if (this.queue.length > 0) this.scheduleRound();
+        try {
+          await this.round();
+        } finally {
+          if (this.queue.length > 0) this.scheduleRound();
+        }
       });
     });
   }
 
+  /** One round; if something unexpected breaks it, its callers hear of it rather than wait forever. */
   private async round(): Promise<void> {
+    const taken = this.queue.slice(0, this.options.maxRoundSize ?? this.queue.length);
+    try {
+      await this.decideAndAppend();
+    } catch (error) {
+      // A settled promise ignores a second settlement: only the unsettled hear this.
+      for (const pending of taken) pending.reject(error);
+      throw error;
+    }
+  }
+
+  private async decideAndAppend(): Promise<void> {
     const limit = this.options.maxRoundSize ?? Number.POSITIVE_INFINITY;
     const batch = this.queue.length <= limit ? this.queue : this.queue.slice(0, limit);
     this.queue = this.queue.length <= limit ? [] : this.queue.slice(limit);
