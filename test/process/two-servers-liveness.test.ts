@@ -1,7 +1,7 @@
 /**
  * Two server processes on one database file: a session kept alive through
  * one of them is not expired by the other, and an idle session is expired
- * exactly once. Real child processes, a 1 s TTL, and no sleeps: the test
+ * exactly once. Real child processes, a short TTL, and no sleeps: the test
  * waits for the idle session's SESSION_EXPIRED on a watch stream.
  */
 import { join } from 'node:path';
@@ -11,6 +11,9 @@ import { SessionState, WatchEventKind, type WatchResponse } from '../../src/gen/
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
 import { startCli } from '../helpers/cli-process.js';
 import { tempDir } from '../helpers/harness.js';
+
+/** Short, but long enough that one heartbeat on a loaded machine never takes a whole TTL. */
+const TTL_SECONDS = 2;
 
 test('two servers on one file keep a heartbeated session alive and expire an idle one exactly once', async (t) => {
   const tmp = tempDir();
@@ -24,10 +27,10 @@ test('two servers on one file keep a heartbeated session alive and expire an idl
   const viaTwo = new LedgerRpc(two.address);
   t.teardown(() => (viaOne.close(), viaTwo.close()));
 
-  await viaOne.call('createSession', { sessionId: 'busy', ttlSeconds: 1 });
-  await viaTwo.call('createSession', { sessionId: 'idle', ttlSeconds: 1 });
+  await viaTwo.call('createSession', { sessionId: 'idle', ttlSeconds: TTL_SECONDS });
+  await viaOne.call('createSession', { sessionId: 'busy', ttlSeconds: TTL_SECONDS });
 
-  // Heartbeats through server one, back to back, until the idle session has expired.
+  // Heartbeats through server one, back to back from the moment it exists, until the idle session has expired.
   let expired = false;
   let beats = 0;
   const heartbeats = (async () => {
