@@ -133,16 +133,16 @@ test('the shell and TypeScript examples run twice against one server and end', a
 });
 
 /** The demo ledger the transcripts describe, and the two damaged copies they show. */
-function demoFolder(t: ExecutionContext): string {
+async function demoFolder(t: ExecutionContext): Promise<string> {
   const dir = scratch(t, 'varledger-readme-demo-');
-  for (const name of ['demo.db', 'tampered.db', 'snapbad.db']) writeDemoLedger(join(dir, name), { snapshotEvery: 5 });
+  for (const name of ['demo.db', 'tampered.db', 'snapbad.db']) await writeDemoLedger(join(dir, name), { snapshotEvery: 5 });
   tamper(join(dir, 'tampered.db'), "UPDATE events SET payload = replace(payload, 'best val loss', 'best val lost') WHERE revision = 6");
   tamper(join(dir, 'snapbad.db'), `UPDATE snapshot_sessions SET state = json_set(state, '$.variables[0].value.float', 42) WHERE revision = 10 AND session_id = 'exp-42'`);
   return dir;
 }
 
 test('the console transcripts print what they show, twice in a row', async (t) => {
-  const dir = demoFolder(t);
+  const dir = await demoFolder(t);
   const env = { PATH: `${binFolder(t)}:${process.env.PATH ?? ''}`, VARLEDGER_DATA: 'demo.db', NO_COLOR: '1' };
   const consoles = blocks.filter((b) => b.lang === 'console' && !b.skip);
   t.true(consoles.length >= 5);
