@@ -35,6 +35,8 @@ function run(command: string, args: readonly string[], options: { cwd: string; e
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  // A program that exits before reading its stdin closes the pipe: not an error of the test.
+  child.stdin.on('error', () => {});
   child.stdin.end(options.stdin ?? '');
   const guard = setTimeout(() => child.kill('SIGKILL'), GUARD_MS);
   return new Promise((resolve, reject) => {
