@@ -15,8 +15,8 @@ export interface SqliteLogOptions {
   readonly pollMs?: number;
 }
 
-// A prepared PRAGMA read: polling it 50 times a second costs next to nothing.
-const DEFAULT_POLL_MS = 20;
+// A prepared PRAGMA read: polling it 100 times a second costs next to nothing.
+const DEFAULT_POLL_MS = 10;
 const DEFAULT_BATCH = 1_000;
 
 /** Polls `data_version` (changed by commits of other connections) while it has listeners. */
