@@ -11,7 +11,7 @@ import { status } from '@grpc/grpc-js';
 import type { LedgerRpc } from '../../src/client/ledger-rpc.js';
 import type { Revision } from '../../src/domain/index.js';
 import { VariableType as T } from '../../src/gen/varledger/v1/ledger.js';
-import type { EventStore } from '../../src/store/event-store.js';
+import type { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
 import { floatValue, intValue, stringValue, tensorValue, vectorValue, boolValue } from '../helpers/grpc-expect.js';
 import { RawClient, type RawReply } from '../helpers/raw-call.js';
 import type { FuzzTarget } from './request-arbitraries.js';
@@ -76,8 +76,8 @@ export interface LogView {
   kindsAfter(revision: number): string[];
 }
 
-/** A LogView over any event store (the server's own, or a second connection to its file). */
-export const logView = (store: Pick<EventStore, 'head' | 'readAfter'>): LogView => ({
+/** A LogView over the SQLite file (the server's own, or a second connection to it). */
+export const logView = (store: Pick<SqliteEventStore, 'head' | 'readAfter'>): LogView => ({
   head: () => store.head(),
   kindsAfter: (revision) => store.readAfter(revision as Revision, 1000).map((e) => e.kind),
 });
