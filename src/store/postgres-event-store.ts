@@ -1,0 +1,284 @@
+/**
+ * The event store on PostgreSQL, shared by several varledger nodes.
+ *
+ * Appends lock the single `log_head` row FOR UPDATE, so transactions from
+ * every node append one after another in commit order: revisions stay
+ * gapless, each event's hash chains to the one committed just before it, and
+ * a reader that reads `revision > n` never sees a later revision before an
+ * earlier one. A call's commits go in one transaction (group commit); the
+ * conflict check runs under the same lock, against the shared log, so an
+ * `expected_version` decided on one node is checked against writes from all.
+ * The commit NOTIFYs the new head; other nodes' notifiers wake their readers.
+ */
+import pg from 'pg';
+import type { Revision, SessionId, StoredEvent, VariableId } from '../domain/index.js';
+import { EVENT_COLUMNS, fromRow, toRow, type EventRow } from './event-codec.js';
+import {
+  AppendConflict,
+  type AppendCommit,
+  type AppendOutcome,
+  type EventStore,
+  type LogBatch,
+  type ReadOptions,
+} from './event-store.js';
+import { chainHash, type Digest } from './hash-chain.js';
+import { migratePostgres } from './postgres-migrations.js';
+import { LOG_CHANNEL, PostgresNotifier } from './postgres-notifier.js';
+import { PostgresSnapshots } from './postgres-snapshots.js';
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool (the LISTEN connection is extra). */
+  readonly poolSize?: number;
+  /** Head poll fallback for missed notifications, ms (≤ 1,000). */
+  readonly pollMs?: number;
+  /** Connection failures that are being retried. */
+  readonly onError?: (error: Error) => void;
+}
+
+const DEFAULT_BATCH = 1_000;
+const VALUE_KINDS = "('variable_registered', 'variable_set', 'variable_rolled_back')";
+const INT8_OID = 20;
+
+/** bigint columns as numbers: revisions, versions and times stay far below 2^53. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+const SELECT_EVENTS = `SELECT ${EVENT_COLUMNS} FROM events`;
+
+/** Inserts a batch of events and their hashes and moves the head, in one statement. */
+const INSERT_BATCH = `
+  WITH inserted_events AS (
+    INSERT INTO events (${EVENT_COLUMNS})
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::text[])
+  ), inserted_hashes AS (
+    INSERT INTO event_chain (revision, hash) SELECT * FROM unnest($1::bigint[], $10::text[])
+  )
+  UPDATE log_head SET revision = $11::bigint, hash = $12::text RETURNING pg_notify('${LOG_CHANNEL}', $11::bigint::text)`;
+
+export class PostgresEventStore implements EventStore {
+  readonly snapshots: PostgresSnapshots;
+  /** Wakes `follow` readers after our own appends as well as other nodes'. */
+  readonly notifier: PostgresNotifier;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    notifier: PostgresNotifier,
+  ) {
+    this.notifier = notifier;
+    this.snapshots = new PostgresSnapshots((sql, params) => this.query(sql, params), (fn) => this.inTransaction(fn));
+  }
+
+  /** Connects, migrates (under an advisory lock) and starts listening. */
+  static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresEventStore> {
+    const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, types });
+    // An idle pooled connection that the server drops must not crash the process.
+    pool.on('error', (error) => options.onError?.(error));
+    try {
+      const client = await pool.connect();
+      try {
+        await migratePostgres(client);
+      } finally {
+        client.release();
+      }
+      const readHead = async () => (await pool.query<{ revision: number }>('SELECT revision FROM log_head')).rows[0]?.revision ?? 0;
+      const notifier = new PostgresNotifier({ connectionString, pollMs: options.pollMs, readHead, onError: options.onError });
+      await notifier.start();
+      return new PostgresEventStore(pool, notifier);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async head(): Promise<Revision> {
+    const { rows } = await this.query<{ revision: number }>('SELECT revision FROM log_head');
+    return (rows[0]?.revision ?? 0) as Revision;
+  }
+
+  async digest(): Promise<Digest> {
+    const { rows } = await this.query<Digest>('SELECT revision, hash FROM log_head');
+    const row = rows[0];
+    if (!row) throw new Error('log_head row is missing: the schema was not migrated');
+    return { revision: row.revision, hash: row.hash };
+  }
+
+  async append(commits: readonly AppendCommit[]): Promise<AppendOutcome[]> {
+    if (commits.length === 0) return [];
+    const outcomes = await this.inTransaction(async (client) => {
+      // Simple-protocol BEGIN + lock in one round trip; every other node's append waits here.
+      const locked = (await client.query('SELECT revision, hash FROM log_head FOR UPDATE')).rows[0] as Digest;
+      const sessions = [...new Set(commits.flatMap((c) => c.events.map((e) => e.sessionId)))];
+      const latest = new Map<string, number>();
+      const moved = await client.query<{ session_id: string; revision: number }>(
+        'SELECT session_id, max(revision) AS revision FROM events WHERE session_id = ANY($1) GROUP BY session_id',
+        [sessions],
+      );
+      for (const row of moved.rows) latest.set(row.session_id, row.revision);
+
+      let { revision, hash } = locked;
+      const rows: EventRow[] = [];
+      const hashes: string[] = [];
+      const failedSessions = new Set<string>();
+      const results = commits.map((commit): AppendOutcome => {
+        const touched = new Set(commit.events.map((e) => e.sessionId));
+        for (const sessionId of touched) {
+          if (failedSessions.has(sessionId) || (latest.get(sessionId) ?? 0) > commit.decidedAt) {
+            for (const s of touched) failedSessions.add(s);
+            return { ok: false, error: new AppendConflict(sessionId as SessionId, commit.decidedAt) };
+          }
+        }
+        const first = revision + 1;
+        const events = commit.events.map((event): StoredEvent => {
+          revision++;
+          const row = toRow(event, revision, first);
+          hash = chainHash(hash, row);
+          rows.push(row);
+          hashes.push(hash);
+          return { ...event, revision: revision as Revision, commitId: first as Revision } as StoredEvent;
+        });
+        return { ok: true, events };
+      });
+      if (rows.length > 0) await client.query(INSERT_BATCH, [...columnsOf(rows), hashes, revision, hash]);
+      return results;
+    });
+    this.notifier.notify();
+    return outcomes;
+  }
+
+  async *read(options: ReadOptions): AsyncGenerator<LogBatch> {
+    const { sessionId, signal, follow } = options;
+    const size = options.batchSize ?? DEFAULT_BATCH;
+    let position = options.after;
+    while (!signal?.aborted && !this.closed) {
+      // The head first: once a read after it comes back empty, everything up to it was seen.
+      const head = await this.head();
+      const events = await this.readWholeCommits(position, size, sessionId);
+      if (events.length > 0) {
+        position = (events[events.length - 1] as StoredEvent).revision;
+        yield { kind: 'events', events };
+        continue;
+      }
+      position = Math.max(position, head) as Revision;
+      yield { kind: 'caught_up', head: position };
+      if (!follow) return;
+      await this.moved(signal);
+    }
+  }
+
+  async readSession(sessionId: SessionId, upTo: Revision, after: Revision = 0 as Revision): Promise<StoredEvent[]> {
+    return this.events(`${SELECT_EVENTS} WHERE session_id = $1 AND revision > $2 AND revision <= $3 ORDER BY revision`, [
+      sessionId,
+      after,
+      upTo,
+    ]);
+  }
+
+  async readHistory(variableId: VariableId, beforeVersion: number, limit: number): Promise<StoredEvent[]> {
+    return this.events(
+      `${SELECT_EVENTS} WHERE variable_id = $1 AND version < $2 AND kind IN ${VALUE_KINDS} ORDER BY version DESC LIMIT $3`,
+      [variableId, beforeVersion, limit],
+    );
+  }
+
+  async readVersion(variableId: VariableId, version: number): Promise<StoredEvent | undefined> {
+    const events = await this.events(`${SELECT_EVENTS} WHERE variable_id = $1 AND version = $2 AND kind IN ${VALUE_KINDS} LIMIT 1`, [
+      variableId,
+      version,
+    ]);
+    return events[0];
+  }
+
+  /** Every event row as stored with its chain hash, oldest first, in pages (for verify and export). */
+  async *rowsWithHashes(pageSize = 5_000): AsyncGenerator<[...EventRow, string | null]> {
+    let after = 0;
+    for (;;) {
+      const { rows } = await this.pool.query<[...EventRow, string | null]>({
+        text: `SELECT ${EVENT_COLUMNS.split(', ')
+          .map((c) => `e.${c}`)
+          .join(', ')}, c.hash FROM events e LEFT JOIN event_chain c ON c.revision = e.revision
+          WHERE e.revision > $1 ORDER BY e.revision LIMIT $2`,
+        values: [after, pageSize],
+        rowMode: 'array',
+      });
+      for (const row of rows) yield row;
+      if (rows.length < pageSize) return;
+      after = (rows[rows.length - 1] as [...EventRow, string | null])[0];
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.notifier.notify(); // lets followers see `closed` and end
+    await this.notifier.close();
+    await this.pool.end();
+  }
+
+  private async readWholeCommits(after: Revision, limit: number, sessionId?: SessionId): Promise<StoredEvent[]> {
+    const page = (from: number) =>
+      sessionId
+        ? this.events(`${SELECT_EVENTS} WHERE session_id = $1 AND revision > $2 ORDER BY revision LIMIT $3`, [sessionId, from, limit])
+        : this.events(`${SELECT_EVENTS} WHERE revision > $1 ORDER BY revision LIMIT $2`, [from, limit]);
+    const events = await page(after);
+    if (events.length < limit) return events;
+    // Never split a commit (guarantee 3): drop a cut-off last commit, or read a lone big one to its end.
+    const lastCommit = (events[events.length - 1] as StoredEvent).commitId;
+    const firstOfLast = events.findIndex((e) => e.commitId === lastCommit);
+    if (firstOfLast > 0) return events.slice(0, firstOfLast);
+    let all = events;
+    for (;;) {
+      const more = await page((all[all.length - 1] as StoredEvent).revision);
+      const same = more.filter((e) => e.commitId === lastCommit);
+      all = all.concat(same);
+      if (same.length < more.length || more.length < limit) return all;
+    }
+  }
+
+  private async events(text: string, values: unknown[]): Promise<StoredEvent[]> {
+    const { rows } = await this.pool.query<EventRow>({ text, values, rowMode: 'array' });
+    return rows.map(fromRow);
+  }
+
+  private query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(text, values);
+  }
+
+  /** Runs `fn` in one transaction on one pooled connection; rolls back if it throws. */
+  private async inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Resolves when the log moves (ours or another node's) or `signal` aborts. */
+  private moved(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        stop();
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const stop = this.notifier.subscribe(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+/** Rows → one array per column, for INSERT … SELECT * FROM unnest(…). */
+function columnsOf(rows: readonly EventRow[]): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: 9 }, () => new Array<unknown>(rows.length));
+  rows.forEach((row, i) => row.forEach((value, c) => ((columns[c] as unknown[])[i] = value)));
+  return columns;
+}
