@@ -117,6 +117,9 @@ export class PostgresEventStore implements EventStore {
         [sessions],
       );
       for (const row of moved.rows) latest.set(row.session_id, row.revision);
+      // Recorded use matters only to conditional commits (expiry claims); read it only for those.
+      const claimed = [...new Set(commits.filter((c) => c.activeNoLaterThan !== undefined).flatMap((c) => c.events.map((e) => e.sessionId)))];
+      const used = claimed.length > 0 ? await this.activityOn(client, claimed) : new Map<SessionId, number>();
 
       let { revision, hash } = locked;
       const rows: EventRow[] = [];
@@ -125,7 +128,8 @@ export class PostgresEventStore implements EventStore {
       const results = commits.map((commit): AppendOutcome => {
         const touched = new Set(commit.events.map((e) => e.sessionId));
         for (const sessionId of touched) {
-          if (failedSessions.has(sessionId) || (latest.get(sessionId) ?? 0) > commit.decidedAt) {
+          const inUse = commit.activeNoLaterThan !== undefined && (used.get(sessionId as SessionId) ?? 0) > commit.activeNoLaterThan;
+          if (failedSessions.has(sessionId) || (latest.get(sessionId) ?? 0) > commit.decidedAt || inUse) {
             for (const s of touched) failedSessions.add(s);
             return { ok: false, error: new AppendConflict(sessionId as SessionId, commit.decidedAt) };
           }
@@ -146,6 +150,24 @@ export class PostgresEventStore implements EventStore {
     });
     this.notifier.notify();
     return outcomes;
+  }
+
+  async touch(sessionId: SessionId, time: number): Promise<void> {
+    await this.query(
+      `INSERT INTO session_activity (session_id, last_active) VALUES ($1, $2)
+       ON CONFLICT (session_id) DO UPDATE SET last_active = greatest(session_activity.last_active, excluded.last_active)`,
+      [sessionId, time],
+    );
+  }
+
+  async activity(sessionIds: readonly SessionId[]): Promise<Map<SessionId, number>> {
+    if (sessionIds.length === 0) return new Map();
+    const client = await this.pool.connect();
+    try {
+      return await this.activityOn(client, sessionIds);
+    } finally {
+      client.release();
+    }
   }
 
   async *read(options: ReadOptions): AsyncGenerator<LogBatch> {
@@ -244,6 +266,14 @@ export class PostgresEventStore implements EventStore {
 
   private query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     return this.pool.query<R>(text, values);
+  }
+
+  private async activityOn(client: pg.PoolClient, sessionIds: readonly SessionId[]): Promise<Map<SessionId, number>> {
+    const { rows } = await client.query<{ session_id: SessionId; last_active: number }>(
+      'SELECT session_id, last_active FROM session_activity WHERE session_id = ANY($1)',
+      [sessionIds],
+    );
+    return new Map(rows.map((r) => [r.session_id, r.last_active]));
   }
 
   /** Runs `fn` in one transaction on one pooled connection; rolls back if it throws. */

@@ -9,20 +9,12 @@
 import { join } from 'node:path';
 import type { PoolClient } from 'pg';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { checkHistory, loadMigrations, type Migration } from './migrations.js';
+import { checkHistory, label, loadMigrations, type AppliedRow, type Migration } from './migrations.js';
 
 export const POSTGRES_MIGRATIONS_DIR = join(PACKAGE_ROOT, 'migrations', 'postgres');
 
 /** Any fixed 64-bit key; every node must use the same one. */
 const MIGRATION_LOCK_KEY = 7_361_201_511n;
-
-const label = (m: Migration) => `${String(m.version).padStart(4, '0')}_${m.name}`;
-
-interface AppliedRow {
-  version: number;
-  name: string;
-  checksum: string;
-}
 
 /**
  * Verifies the applied history against the migrations, then applies the

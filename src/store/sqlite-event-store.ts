@@ -13,7 +13,8 @@ import type { NewEvent, Revision, SessionId, StoredEvent, VariableId } from '../
 import { EVENT_COLUMNS, fromRow, toRow, type EventRow } from './event-codec.js';
 import { AppendConflict, type AppendCommit, type AppendOutcome, type Durability } from './event-store.js';
 import { chainHash, GENESIS_HASH, type Digest } from './hash-chain.js';
-import { checkHistory, loadMigrations, migrate, MigrationError } from './sqlite-migrations.js';
+import { checkHistory, loadMigrations, MigrationError } from './migrations.js';
+import { migrate } from './sqlite-migrations.js';
 import { SnapshotTable } from './sqlite-snapshots.js';
 import { AuditQueries } from './sqlite-audit-queries.js';
 import { EventImporter } from './sqlite-importer.js';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Revision, SessionId, SessionState } from '../domain/index.js';
-import { decodeSession, encodeSession } from './snapshot-codec.js';
+import { decodeSession, encodeSession, snapshotChecksum, type SnapshotRow } from './snapshot-codec.js';
 
 export interface LoadedSnapshot {
   readonly revision: Revision;
@@ -21,13 +21,8 @@ export interface SnapshotInfo {
   readonly checksum: string;
 }
 
-type Row = [sessionId: string, state: string];
-
-function checksumOf(rows: readonly Row[]): string {
-  const hash = createHash('sha256');
-  for (const [sessionId, state] of rows) hash.update(sessionId).update('\n').update(state).update('\n');
-  return hash.digest('hex');
-}
+type Row = SnapshotRow;
+const checksumOf = snapshotChecksum;
 
 export class SnapshotTable {
   private readonly insertSnapshot: Database.Statement<[number, number, number, string]>;

@@ -167,3 +167,20 @@ test('snapshots: written once per revision across nodes, loaded back, pruned to 
   t.deepEqual([...(latest?.sessions.keys() ?? [])], ['s3']);
   t.is(Number((await b.snapshots.loadSession(sid("s1"), 8 as Revision))?.revision), 7);
 });
+
+test('recorded use is shared by nodes, and an expiry claim fails once a node recorded use after it', async (t) => {
+  const url = await freshDatabase();
+  const a = await open(t, url);
+  const b = await open(t, url);
+  await a.append([{ events: [created('s1')], decidedAt: 0 as Revision }]);
+  await a.touch(sid('s1'), 1_000);
+  await b.touch(sid('s1'), 900); // an older record never moves it back
+  t.deepEqual([...(await b.activity([sid('s1'), sid('nobody')]))], [['s1', 1_000]]);
+  const expired: NewEvent = { kind: 'session_expired', sessionId: sid('s1'), time: 5_000, actor: 'varledger' };
+  const stale = await b.append([{ events: [expired], decidedAt: 1 as Revision, activeNoLaterThan: 999 }]);
+  t.true(!stale[0]!.ok && stale[0]!.error instanceof AppendConflict);
+  const claimed = await b.append([{ events: [expired], decidedAt: 1 as Revision, activeNoLaterThan: 1_000 }]);
+  t.true(claimed[0]!.ok);
+  const again = await a.append([{ events: [expired], decidedAt: 1 as Revision, activeNoLaterThan: 1_000 }]);
+  t.false(again[0]!.ok, 'the second claim conflicts: the session moved');
+});

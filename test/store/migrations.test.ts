@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
-import { checkHistory, DEFAULT_MIGRATIONS_DIR, loadMigrations, migrate, MigrationError, type Migration } from '../../src/store/sqlite-migrations.js';
+import { checkHistory, DEFAULT_MIGRATIONS_DIR, loadMigrations, MigrationError, type Migration } from '../../src/store/migrations.js';
+import { migrate } from '../../src/store/sqlite-migrations.js';
 import { tempDir } from './temp-store.js';
 
 /** Writes a migrations folder with these files and returns its path. */
