@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatWithOptions } from 'node:util';
 import { pino, type Logger } from 'pino';
+import { describeLocation, parseStoreLocation, type StoreLocation } from '../store/store-location.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 /** A shutdown that takes longer than this (a stuck stream) is forced. */
@@ -62,6 +63,7 @@ interface ServeOptions {
   port: number;
   httpPort?: number;
   data: string;
+  store?: string;
   durability: 'normal' | 'full';
   maxMessageBytes: number;
   snapshotEvery: number;
@@ -92,6 +94,11 @@ export function serveCommand(): Command {
         .argParser(integer(0, 65535)),
     )
     .addOption(new Option('--data <path>', 'SQLite database file').env('VARLEDGER_DATA').default('data/ledger.db'))
+    .addOption(
+      new Option('--store <location>', 'where the log lives: sqlite:PATH (as --data) or postgres://user:pass@host:port/db for several nodes').env(
+        'VARLEDGER_STORE',
+      ),
+    )
     .addOption(
       new Option('--durability <mode>', 'normal survives a process crash; full also survives power loss')
         .env('VARLEDGER_DURABILITY')
@@ -151,11 +158,14 @@ export function serveCommand(): Command {
       const [{ startServer }, grpc] = await Promise.all([import('../server/server.js'), import('@grpc/grpc-js')]);
       routeGrpcLogs(grpc, logger);
       let server: Awaited<ReturnType<typeof startServer>>;
+      let location: StoreLocation;
       try {
+        location = parseStoreLocation(opts.store, opts.data);
         server = await startServer({
           host: opts.host,
           port: opts.port,
-          dataPath: opts.data,
+          dataPath: location.kind === 'sqlite' ? location.path : opts.data,
+          storeLocation: location,
           durability: opts.durability,
           maxMessageBytes: opts.maxMessageBytes,
           snapshotEvery: opts.snapshotEvery,
@@ -177,7 +187,7 @@ export function serveCommand(): Command {
         return;
       }
       logger.info(
-        { host: opts.host, port: server.port, data: opts.data, durability: opts.durability, tls: opts.tlsCert !== undefined, auth: server.authority.enabled },
+        { host: opts.host, port: server.port, store: describeLocation(location), durability: opts.durability, tls: opts.tlsCert !== undefined, auth: server.authority.enabled },
         'listening',
       );
       // The one line on stdout: supervisors and tests wait for it.

@@ -13,8 +13,10 @@ import { randomSessionId, randomSuffix, systemClock, type Clock } from '../servi
 import { LedgerService } from '../service/ledger-service.js';
 import type { Durability } from '../store/event-store.js';
 import type { SessionId } from '../domain/index.js';
-import { SqliteEventStore } from '../store/sqlite-event-store.js';
-import { SqliteLog } from '../store/sqlite-log.js';
+import type { EventStore } from '../store/event-store.js';
+import type { SqliteEventStore } from '../store/sqlite-event-store.js';
+import { openStore } from '../store/open-event-store.js';
+import type { StoreLocation } from '../store/store-location.js';
 import { ledgerHandlers } from './ledger-handlers.js';
 import { GuardedServer } from './request-guard.js';
 import { WatchHub } from '../watch/watch-hub.js';
@@ -41,6 +43,8 @@ export interface ServerOptions {
   /** 0 picks a free port; `RunningServer.port` tells which. */
   readonly port: number;
   readonly dataPath: string;
+  /** The log's location when it is not the `dataPath` file (`--store postgres://…`). */
+  readonly storeLocation?: StoreLocation;
   readonly durability: Durability;
   readonly maxMessageBytes: number;
   /** Largest request header list; larger ones get RESOURCE_EXHAUSTED (default 16 KiB). */
@@ -90,8 +94,10 @@ export interface RunningServer {
   readonly httpPort?: number;
   readonly web?: RunningWebServer;
   readonly service: LedgerService;
-  /** The log under the service (tests and embedders inspect the SQLite file through `store.file`). */
-  readonly store: SqliteLog;
+  /** The log under the service. */
+  readonly store: EventStore;
+  /** The SQLite file under it, when the log is one (tests and embedders inspect it). */
+  readonly file: SqliteEventStore | undefined;
   readonly watchHub: WatchHub;
   /** Server-side and worker-hosted tools, shared by both APIs. */
   readonly toolHub: LedgerToolHub;
@@ -141,11 +147,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         ? logger.info({ principals: outcome.principals }, 'auth file reloaded')
         : logger.error({ err: outcome.error }, 'auth file not reloaded; the previous one stays in force'),
   });
-  let store: SqliteLog;
+  let store: EventStore;
+  let file: SqliteEventStore | undefined;
   try {
-    store = new SqliteLog(new SqliteEventStore(options.dataPath, { durability: options.durability }), {
+    ({ store, file } = await openStore(options.storeLocation ?? { kind: 'sqlite', path: options.dataPath }, {
+      durability: options.durability,
       ...(options.externalPollMs !== undefined && { pollMs: options.externalPollMs }),
-    });
+      onError: (error) => logger.warn({ err: error }, 'store connection failed; retrying'),
+    }));
   } catch (error) {
     authority.close();
     throw error;
@@ -308,7 +317,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger.error({ err: error }, 'TLS certificates not reloaded; the previous ones stay in use');
     }
   };
-  return { port, ...(web && { httpPort: web.port, web }), service, store, watchHub, toolHub, authority, reloadSecurity, shutdown };
+  return { port, ...(web && { httpPort: web.port, web }), service, store, file, watchHub, toolHub, authority, reloadSecurity, shutdown };
 }
 
 /** With auth on, an actor is `principal` or `principal/label`. */

@@ -445,6 +445,8 @@ export class LedgerService {
    */
   async sessionAt(sessionId: SessionId, atRevision: Revision): Promise<SessionState> {
     if (atRevision === 0) return this.enter(sessionId);
+    // A revision seen on another node (or process) may not have reached us yet: read-your-writes across nodes.
+    if (atRevision > this.projection.head) await this.catchUp();
     const head = this.projection.head;
     if (atRevision > head) {
       throw new DomainError('revision_out_of_range', `Revision ${atRevision} is beyond the head of the log (${head})`);

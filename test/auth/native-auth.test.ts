@@ -82,7 +82,7 @@ test('the recorded actor is the principal; a declared actor is only a label afte
     history.entries.map((e) => e.actor),
     ['alice/varledger', 'alice/bob', 'alice/optimizer', 'alice'],
   );
-  const actors = [...ledger.server.store.file.readAll()].map((e) => e.actor);
+  const actors = [...ledger.server.file!.readAll()].map((e) => e.actor);
   t.false(actors.includes('varledger'));
   t.false(actors.includes('bob'));
 });

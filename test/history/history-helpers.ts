@@ -38,7 +38,7 @@ export async function ledgerFor(t: ExecutionContext, options: TestServerOptions 
 }
 
 /** The server's own SQLite store (the tests run it in-process). */
-export const storeOf = (ledger: TestLedger): SqliteEventStore => ledger.server.store.file;
+export const storeOf = (ledger: TestLedger): SqliteEventStore => ledger.server.file!;
 
 /** The chain recomputed from every stored row, checking each stored hash on the way. */
 export function recomputeDigest(store: SqliteEventStore): Digest & { mismatches: number[] } {

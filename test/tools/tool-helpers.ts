@@ -129,7 +129,7 @@ export function openWorker(t: ExecutionContext, rpc: LedgerRpc, onInvocation?: (
 
 /** The tool events of the log, in order. */
 export function toolEvents(ledger: TestLedger): StoredEvent[] {
-  return [...ledger.server.store.file.readAll()].filter((e) => e.kind.startsWith('tool_'));
+  return [...ledger.server.file!.readAll()].filter((e) => e.kind.startsWith('tool_'));
 }
 
 /** Parses a tool error trailer from a failed call. */

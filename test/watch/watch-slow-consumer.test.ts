@@ -39,7 +39,7 @@ test('a paused watcher blocks nobody, stays bounded, and later receives all 10,0
   });
 
   // Count log reads for this session made after the watchers subscribed: the fallback path.
-  const store = server.store.file;
+  const store = server.file!;
   const readSessionAfter = store.readSessionAfter.bind(store);
   let logReads = 0;
   store.readSessionAfter = (...args) => {
