@@ -17,7 +17,7 @@ const RUNS = Number(process.env.VARLEDGER_FUZZ_RUNS ?? 400);
 
 test('fuzzed requests to every RPC never break the server or its log', async (t) => {
   const ledger = await startLedger();
-  const client = new FuzzClient(ledger.address, logView(ledger.server.store.file));
+  const client = new FuzzClient(ledger.address, logView(ledger.server.file!));
   t.teardown(async () => {
     client.close();
     await ledger.stop();
