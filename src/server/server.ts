@@ -256,7 +256,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         port: options.httpPort,
         service,
         authority,
-        dataPath: options.dataPath,
+        dataPath: file ? options.dataPath : undefined,
         logger,
         ...(options.webAccess && { access: options.webAccess }),
         ...(options.tls && { tls: options.tls }),

@@ -19,7 +19,8 @@ export class VerifyJob {
   private last: VerifyJson | undefined;
 
   constructor(
-    private readonly dataPath: string,
+    /** The SQLite file to verify; undefined when the log is not one (PostgreSQL: not yet). */
+    private readonly dataPath: string | undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -44,8 +45,14 @@ export class VerifyJob {
   private spawnVerify(): Promise<VerifyJson> {
     const startedAt = this.now();
     const started = performance.now();
+    const dataPath = this.dataPath;
+    if (dataPath === undefined) {
+      const result: VerifyJson = { ok: false, output: 'verify runs on a SQLite log only; this server keeps its log in PostgreSQL', startedAt, durationMs: 0 };
+      this.last = result;
+      return Promise.resolve(result);
+    }
     return new Promise<VerifyJson>((resolve) => {
-      const child = spawn(process.execPath, [CLI_PATH, 'verify', '--data', this.dataPath], {
+      const child = spawn(process.execPath, [CLI_PATH, 'verify', '--data', dataPath], {
         env: { ...process.env, NO_COLOR: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -21,7 +21,8 @@ export interface WebServerOptions {
   readonly port: number;
   readonly ledger: WebLedger;
   /** The database file, for "verify now". */
-  readonly dataPath: string;
+  /** The SQLite file behind the log, for "verify now"; undefined on PostgreSQL. */
+  readonly dataPath: string | undefined;
   readonly logger: Logger;
   /** Default: no authentication, like the gRPC API without it. */
   readonly access?: WebAccess;

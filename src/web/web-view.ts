@@ -17,7 +17,8 @@ export interface WebViewOptions {
   readonly port: number;
   readonly service: LedgerService;
   readonly authority: Authority;
-  readonly dataPath: string;
+  /** The SQLite file behind the log, for "verify now"; undefined on PostgreSQL. */
+  readonly dataPath: string | undefined;
   readonly logger: Logger;
   /** Overrides the server's authentication (tests, embedding). */
   readonly access?: WebAccess;
