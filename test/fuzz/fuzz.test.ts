@@ -13,7 +13,7 @@ import { FuzzClient, FuzzStats, logView, seedSessions, violation } from './fuzz-
 import { fuzzTargets } from './request-arbitraries.js';
 
 const SEED = 20261130;
-const RUNS = Number(process.env.VARLEDGER_FUZZ_RUNS ?? 400);
+const RUNS = Number(process.env.VARLEDGER_FUZZ_RUNS ?? 250);
 
 test('fuzzed requests to every RPC never break the server or its log', async (t) => {
   const ledger = await startLedger();

@@ -10,7 +10,7 @@ import { startLedger } from '../helpers/harness.js';
 import { intOf, setOp, until, type WireEvent } from '../helpers/watch-helpers.js';
 import { WatchReader } from '../helpers/watch-reader.js';
 
-const UPDATES = 10_000;
+const UPDATES = 3_000;
 const PER_COMMIT = 100;
 const IN_FLIGHT = 4;
 
@@ -27,7 +27,7 @@ function checkAllUpdates(t: ExecutionContext, events: readonly WireEvent[], firs
   t.is(bad, -1, `${who}: first event out of order, missing or repeated at index ${bad}`);
 }
 
-test('a paused watcher blocks nobody, stays bounded, and later receives all 10,000 updates', async (t) => {
+test('a paused watcher blocks nobody, stays bounded, and later receives every update', async (t) => {
   const ledger = await startLedger({ watchBufferBytes: 16 * 1024 });
   t.teardown(() => ledger.stop());
   const { rpc, server } = ledger;
@@ -92,7 +92,7 @@ test('a watcher replaying a long history while writes continue turns live withou
     initialValue: intValue(0n),
   });
   await rpc.call('registerVariable', { sessionId: 's1', name: 'noise', type: VariableType.VARIABLE_TYPE_INTEGER, initialValue: intValue(0n) });
-  const total = 3_000;
+  const total = 1_500;
   let next = 1;
   const commitSome = (count: number) => {
     const operations: DeepPartial<Operation>[] = [];
@@ -136,7 +136,7 @@ test('a paused watcher that fell behind still gets every update, then SESSION_CL
   t.teardown(() => reader.cancel());
   await until(() => server.watchHub.size === 1, 'watcher subscribed');
 
-  const total = 3_000;
+  const total = 1_500;
   for (let start = 1; start <= total; start += 100) {
     const operations = Array.from({ length: 100 }, (_, i) => setOp('counter', intValue(BigInt(start + i))));
     await rpc.call('commit', { sessionId: 's1', atomic: true, operations });
