@@ -25,6 +25,7 @@ import { chainHash, type Digest } from './hash-chain.js';
 import { migratePostgres } from './postgres-migrations.js';
 import { LOG_CHANNEL, PostgresNotifier } from './postgres-notifier.js';
 import { PostgresSnapshots } from './postgres-snapshots.js';
+import { readLog } from './whole-commits.js';
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (the LISTEN connection is extra). */
@@ -35,7 +36,6 @@ export interface PostgresStoreOptions {
   readonly onError?: (error: Error) => void;
 }
 
-const DEFAULT_BATCH = 1_000;
 const VALUE_KINDS = "('variable_registered', 'variable_set', 'variable_rolled_back')";
 const INT8_OID = 20;
 
@@ -170,24 +170,19 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  async *read(options: ReadOptions): AsyncGenerator<LogBatch> {
-    const { sessionId, signal, follow } = options;
-    const size = options.batchSize ?? DEFAULT_BATCH;
-    let position = options.after;
-    while (!signal?.aborted && !this.closed) {
-      // The head first: once a read after it comes back empty, everything up to it was seen.
-      const head = await this.head();
-      const events = await this.readWholeCommits(position, size, sessionId);
-      if (events.length > 0) {
-        position = (events[events.length - 1] as StoredEvent).revision;
-        yield { kind: 'events', events };
-        continue;
-      }
-      position = Math.max(position, head) as Revision;
-      yield { kind: 'caught_up', head: position };
-      if (!follow) return;
-      await this.moved(signal);
-    }
+  read(options: ReadOptions): AsyncGenerator<LogBatch> {
+    return readLog(
+      {
+        head: () => this.head(),
+        page: (after, limit, sessionId) =>
+          sessionId
+            ? this.events(`${SELECT_EVENTS} WHERE session_id = $1 AND revision > $2 ORDER BY revision LIMIT $3`, [sessionId, after, limit])
+            : this.events(`${SELECT_EVENTS} WHERE revision > $1 ORDER BY revision LIMIT $2`, [after, limit]),
+        moved: (signal) => this.moved(signal),
+        isOpen: () => !this.closed,
+      },
+      options,
+    );
   }
 
   async readSession(sessionId: SessionId, upTo: Revision, after: Revision = 0 as Revision): Promise<StoredEvent[]> {
@@ -237,26 +232,6 @@ export class PostgresEventStore implements EventStore {
     this.notifier.notify(); // lets followers see `closed` and end
     await this.notifier.close();
     await this.pool.end();
-  }
-
-  private async readWholeCommits(after: Revision, limit: number, sessionId?: SessionId): Promise<StoredEvent[]> {
-    const page = (from: number) =>
-      sessionId
-        ? this.events(`${SELECT_EVENTS} WHERE session_id = $1 AND revision > $2 ORDER BY revision LIMIT $3`, [sessionId, from, limit])
-        : this.events(`${SELECT_EVENTS} WHERE revision > $1 ORDER BY revision LIMIT $2`, [from, limit]);
-    const events = await page(after);
-    if (events.length < limit) return events;
-    // Never split a commit (guarantee 3): drop a cut-off last commit, or read a lone big one to its end.
-    const lastCommit = (events[events.length - 1] as StoredEvent).commitId;
-    const firstOfLast = events.findIndex((e) => e.commitId === lastCommit);
-    if (firstOfLast > 0) return events.slice(0, firstOfLast);
-    let all = events;
-    for (;;) {
-      const more = await page((all[all.length - 1] as StoredEvent).revision);
-      const same = more.filter((e) => e.commitId === lastCommit);
-      all = all.concat(same);
-      if (same.length < more.length || more.length < limit) return all;
-    }
   }
 
   private async events(text: string, values: unknown[]): Promise<StoredEvent[]> {

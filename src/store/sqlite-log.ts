@@ -8,7 +8,7 @@ import type { Revision, SessionId, StoredEvent, VariableId } from '../domain/ind
 import type { AppendCommit, AppendOutcome, EventStore, LogBatch, LogNotifier, ReadOptions, SnapshotStore } from './event-store.js';
 import type { Digest } from './hash-chain.js';
 import type { SqliteEventStore } from './sqlite-event-store.js';
-import { readWholeCommits } from './whole-commits.js';
+import { readLog } from './whole-commits.js';
 
 export interface SqliteLogOptions {
   /** How often `PRAGMA data_version` is polled for other processes' commits while anyone listens; 0: never. */
@@ -17,7 +17,6 @@ export interface SqliteLogOptions {
 
 // A prepared PRAGMA read: polling it 100 times a second costs next to nothing.
 const DEFAULT_POLL_MS = 10;
-const DEFAULT_BATCH = 1_000;
 
 /** Polls `data_version` (changed by commits of other connections) while it has listeners. */
 class DataVersionNotifier implements LogNotifier {
@@ -92,27 +91,16 @@ export class SqliteLog implements EventStore {
     return outcomes;
   }
 
-  async *read(options: ReadOptions): AsyncGenerator<LogBatch> {
-    const { sessionId, signal, follow } = options;
-    const size = options.batchSize ?? DEFAULT_BATCH;
-    const readAfter = sessionId
-      ? (after: Revision, limit: number) => this.file.readSessionAfter(sessionId, after, limit)
-      : (after: Revision, limit: number) => this.file.readAfter(after, limit);
-    let position = options.after;
-    while (!signal?.aborted) {
-      // The head first: once a read after it comes back empty, everything up to it was seen.
-      const head = this.file.head();
-      const events = readWholeCommits(readAfter, position, size);
-      if (events.length > 0) {
-        position = (events[events.length - 1] as StoredEvent).revision;
-        yield { kind: 'events', events };
-        continue;
-      }
-      position = Math.max(position, head) as Revision;
-      yield { kind: 'caught_up', head: position };
-      if (!follow) return;
-      await this.moved(signal);
-    }
+  read(options: ReadOptions): AsyncGenerator<LogBatch> {
+    return readLog(
+      {
+        head: () => this.file.head(),
+        page: (after, limit, sessionId) => (sessionId ? this.file.readSessionAfter(sessionId, after, limit) : this.file.readAfter(after, limit)),
+        moved: (signal) => this.moved(signal),
+        isOpen: () => this.file.isOpen,
+      },
+      options,
+    );
   }
 
   async readSession(sessionId: SessionId, upTo: Revision, after?: Revision): Promise<StoredEvent[]> {
