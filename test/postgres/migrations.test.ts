@@ -6,27 +6,9 @@ import test from 'ava';
 import pg from 'pg';
 import { loadMigrations, type Migration } from '../../src/store/migrations.js';
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../../src/store/postgres-migrations.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres-server.js';
+import { freshDatabase, usePostgres } from '../helpers/postgres-fixture.js';
 
-let server: PostgresServer;
-let databases = 0;
-
-test.before(async () => {
-  server = await startPostgres();
-});
-test.after.always(async () => {
-  await server?.stop();
-});
-
-/** A fresh database per test; returns its URL. */
-async function freshDatabase(): Promise<string> {
-  const name = `t${process.pid}_${++databases}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.urlFor(name);
-}
+usePostgres(test);
 
 /** A pool on a fresh database, closed at teardown. */
 async function freshPool(t: { teardown(fn: () => unknown): void }): Promise<pg.Pool> {
