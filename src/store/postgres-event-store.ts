@@ -20,6 +20,7 @@ import {
   type EventStore,
   type LogBatch,
   type ReadOptions,
+  type StorageStats,
 } from './event-store.js';
 import { chainHash, type Digest } from './hash-chain.js';
 import { migratePostgres } from './postgres-migrations.js';
@@ -96,6 +97,15 @@ export class PostgresEventStore implements EventStore {
   async head(): Promise<Revision> {
     const { rows } = await this.query<{ revision: number }>('SELECT revision FROM log_head');
     return (rows[0]?.revision ?? 0) as Revision;
+  }
+
+  /** pg_database_size: the whole database (events, chain, snapshots, indexes), as PostgreSQL accounts it. */
+  async storageStats(): Promise<StorageStats> {
+    const { rows } = await this.query<{ bytes: number; oldest: number }>(
+      'SELECT pg_database_size(current_database()) AS bytes, (SELECT coalesce(min(revision), 0) FROM events) AS oldest',
+    );
+    const row = rows[0];
+    return { bytes: row?.bytes ?? 0, oldestRevision: (row?.oldest ?? 0) as Revision };
   }
 
   async digest(): Promise<Digest> {

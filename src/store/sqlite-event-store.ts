@@ -6,12 +6,12 @@
  * through the asynchronous contract in sqlite-log.ts; the CLI and tests use
  * it directly.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { NewEvent, Revision, SessionId, StoredEvent, VariableId } from '../domain/index.js';
 import { EVENT_COLUMNS, fromRow, toRow, type EventRow } from './event-codec.js';
-import { AppendConflict, type AppendCommit, type AppendOutcome, type Durability } from './event-store.js';
+import { AppendConflict, type AppendCommit, type AppendOutcome, type Durability, type StorageStats } from './event-store.js';
 import { chainHash, GENESIS_HASH, type Digest } from './hash-chain.js';
 import { checkHistory, loadMigrations, MigrationError } from './migrations.js';
 import { migrate } from './sqlite-migrations.js';
@@ -82,6 +82,8 @@ export class SqliteEventStore {
       insertEvent: db.prepare<EventRow>(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertHash: db.prepare<[number, string]>('INSERT INTO event_chain (revision, hash) VALUES (?, ?)'),
       head: db.prepare<[], number>('SELECT coalesce(max(revision), 0) FROM events').pluck(),
+      oldest: db.prepare<[], number>('SELECT coalesce(min(revision), 0) FROM events').pluck(),
+      pageBytes: db.prepare<[], number>('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck(),
       chainHead: db.prepare<[], [number, string]>('SELECT revision, hash FROM event_chain ORDER BY revision DESC LIMIT 1').raw(),
       after: db
         .prepare<[number, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE revision > ? ORDER BY revision LIMIT ?`)
@@ -149,6 +151,17 @@ export class SqliteEventStore {
 
   head(): Revision {
     return this.statements.head.get() as Revision;
+  }
+
+  /**
+   * The file and its WAL as they are on disk (the WAL holds commits not yet
+   * checkpointed into the file, and can be the larger of the two under load);
+   * an in-memory database counts its pages.
+   */
+  storageStats(): StorageStats {
+    const path = this.db.name;
+    const bytes = this.db.memory ? (this.statements.pageBytes.get() as number) : fileSize(path) + fileSize(`${path}-wal`);
+    return { bytes, oldestRevision: this.statements.oldest.get() as Revision };
   }
 
   /** The chain head: newest revision and its hash (revision 0 and 64 zeros when empty). */
@@ -316,5 +329,14 @@ export class SqliteEventStore {
   /** Starts loading an exported log; throws (writing nothing) unless the log is empty. */
   startImport(): EventImporter {
     return new EventImporter(this.db);
+  }
+}
+
+/** A file's size in bytes; 0 when it does not exist (no WAL yet, or just checkpointed away). */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }

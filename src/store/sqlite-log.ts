@@ -5,7 +5,7 @@
  * notifier-driven contract a network database will offer.
  */
 import type { Revision, SessionId, StoredEvent, VariableId } from '../domain/index.js';
-import type { AppendCommit, AppendOutcome, EventStore, LogBatch, LogNotifier, ReadOptions, SnapshotStore } from './event-store.js';
+import type { AppendCommit, AppendOutcome, EventStore, LogBatch, LogNotifier, ReadOptions, SnapshotStore, StorageStats } from './event-store.js';
 import type { Digest } from './hash-chain.js';
 import type { SqliteEventStore } from './sqlite-event-store.js';
 import { readLog } from './whole-commits.js';
@@ -82,6 +82,10 @@ export class SqliteLog implements EventStore {
 
   async head(): Promise<Revision> {
     return this.file.head();
+  }
+
+  async storageStats(): Promise<StorageStats> {
+    return this.file.storageStats();
   }
 
   async append(commits: readonly AppendCommit[]): Promise<AppendOutcome[]> {
