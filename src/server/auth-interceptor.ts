@@ -31,6 +31,16 @@ export interface AuthInterceptorOptions {
   /** Does the session exist (in any state)? A call on a new one counts against the session limit. */
   readonly sessionExists: (sessionId: string) => boolean;
   readonly logger: Logger;
+  /** Hears each refusal by its reason (metrics); must not throw. */
+  readonly onDenied?: (reason: DenialReason) => void;
+}
+
+/** Why a call was refused: no or unknown credentials, no grant, or over a rate, byte or session limit. */
+export type DenialReason = 'unauthenticated' | 'permission_denied' | 'limit_exceeded' | 'other';
+
+function denialReason(error: unknown): DenialReason {
+  if (!(error instanceof DomainError)) return 'other';
+  return error.code === 'unauthenticated' || error.code === 'permission_denied' || error.code === 'limit_exceeded' ? error.code : 'other';
 }
 
 /** The session a request names ('' when none). Every session-bound request has a string `sessionId`. */
@@ -107,6 +117,7 @@ export function authInterceptor(options: AuthInterceptorOptions): ServerIntercep
 
     const refuse = (error: unknown, sessionId?: string) => {
       refused = true;
+      options.onDenied?.(denialReason(error));
       const grpcError = toGrpcError(error, logger);
       if (error instanceof DomainError) {
         logger.warn(

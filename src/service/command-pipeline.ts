@@ -31,7 +31,7 @@ import {
   type StoredEvent,
 } from '../domain/index.js';
 import type { Projection } from '../projection/projection.js';
-import { AppendConflict, type AppendCommit, type EventStore } from '../store/event-store.js';
+import { AppendConflict, type AppendCommit, type AppendOutcome, type EventStore } from '../store/event-store.js';
 import type { ChangeFeed } from './change-feed.js';
 
 /** Decides a command against its session's state; throws a DomainError to refuse it. */
@@ -45,12 +45,26 @@ export interface Executed {
   readonly session: SessionState | undefined;
 }
 
+/** What one round's `append` call did: one transaction holding `committed` logical commits (group commit). */
+export interface AppendedRound {
+  /** Logical commits written. */
+  readonly committed: number;
+  /** Commits refused because the log moved under them (decided again later). */
+  readonly conflicts: number;
+  /** The events written, in revision order. */
+  readonly events: readonly StoredEvent[];
+  /** How long the store took, the transaction included. */
+  readonly seconds: number;
+}
+
 export interface PipelineOptions {
   readonly store: EventStore;
   readonly projection: Projection;
   readonly feed: ChangeFeed;
   /** Runs after each round, outside any transaction (snapshots). */
   readonly afterRound: () => Promise<void>;
+  /** Hears each round the store wrote (metrics); must not throw. */
+  readonly onAppended?: (round: AppendedRound) => void;
   /** Commands per round; 1 gives one transaction per write (the benchmarks' baseline). Default: no limit. */
   readonly maxRoundSize?: number;
 }
@@ -194,12 +208,14 @@ export class CommandPipeline {
     }
 
     let outcomes;
+    const appendStarted = performance.now();
     try {
       outcomes = await store.append(commits);
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
     }
+    if (this.options.onAppended && commits.length > 0) report(this.options.onAppended, outcomes, (performance.now() - appendStarted) / 1000);
 
     // Whatever was decided after a failed commit of the same session was decided on a false premise: retry it.
     const invalidated = new Set<SessionId>();
@@ -280,6 +296,21 @@ export class CommandPipeline {
       await this.options.afterRound();
     }
   }
+}
+
+function report(onAppended: (round: AppendedRound) => void, outcomes: readonly AppendOutcome[], seconds: number): void {
+  let committed = 0;
+  let conflicts = 0;
+  const events: StoredEvent[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.ok) {
+      committed++;
+      events.push(...outcome.events);
+    } else if (outcome.error instanceof AppendConflict) {
+      conflicts++;
+    }
+  }
+  onAppended({ committed, conflicts, events, seconds });
 }
 
 /** The overlay after a command's events: what the next command of the round is decided against. */

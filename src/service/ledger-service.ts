@@ -41,7 +41,7 @@ import { foldSessionAt } from './past-session.js';
 import type { Digest } from '../store/hash-chain.js';
 import { ChangeFeed, type CommitListener } from './change-feed.js';
 import type { Clock } from './clock.js';
-import { CommandPipeline, type Decider, type Executed } from './command-pipeline.js';
+import { CommandPipeline, type AppendedRound, type Decider, type Executed } from './command-pipeline.js';
 import { SessionLiveness } from './session-liveness.js';
 
 export type { CommitListener, CommitNotice } from './change-feed.js';
@@ -61,6 +61,8 @@ export interface LedgerServiceOptions {
   readonly groupCommit?: boolean;
   /** Reports errors that must not reach callers (a throwing change-feed listener). */
   readonly onError?: (error: unknown) => void;
+  /** Hears what each round wrote to the store (metrics); must not throw. */
+  readonly onAppended?: (round: AppendedRound) => void;
 }
 
 /** One version of a variable, as GetHistory reports it. */
@@ -131,6 +133,7 @@ export class LedgerService {
       feed: this.feed,
       afterRound: () => this.snapshotIfDue(),
       ...(options.groupCommit === false && { maxRoundSize: 1 }),
+      ...(options.onAppended && { onAppended: options.onAppended }),
     });
   }
 
@@ -142,6 +145,13 @@ export class LedgerService {
   /** The newest revision the projection has applied. */
   get head(): Revision {
     return this.projection.head;
+  }
+
+  /** Sessions neither closed nor expired. Walks every session: for metrics scrapes, not for the write path. */
+  liveSessionCount(): number {
+    let live = 0;
+    for (const session of this.projection.sessions()) if (session.status === 'active') live++;
+    return live;
   }
 
   /** The head of the log's hash chain. */

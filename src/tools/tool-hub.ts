@@ -32,6 +32,26 @@ export interface ToolHubOptions {
   readonly defaultDeadlineMs?: number;
   /** Wall-clock time for deadlines (deadlines are absolute times); the system clock by default. */
   readonly clock?: Clock;
+  /** Hears how each recorded call ended (metrics); must not throw. */
+  readonly onCallEnded?: (outcome: ToolOutcome) => void;
+}
+
+/**
+ * How a call on the record ended: `completed`; `failed` (the tool threw);
+ * or what stopped it: `invalid_argument` (parameters refused), `cancelled`,
+ * `deadline_exceeded`, `unavailable` (its worker went away or the server stopped).
+ */
+export type ToolOutcome = 'completed' | 'failed' | 'invalid_argument' | 'cancelled' | 'deadline_exceeded' | 'unavailable';
+
+function outcomeOf(error: DomainError): ToolOutcome {
+  switch (error.code) {
+    case 'cancelled':
+    case 'deadline_exceeded':
+    case 'unavailable':
+      return error.code;
+    default:
+      return 'failed';
+  }
 }
 
 /** A call under way: its abort controller, so shutdown can stop it. */
@@ -193,6 +213,7 @@ export class LedgerToolHub implements ToolHub {
       this.record(() => service.recordTool({ ...base, kind: 'tool_called', parameters: summarize(call.parameters), metadata: call.metadata }, call.actor));
       const message = error instanceof Error ? error.message : String(error);
       this.record(() => service.recordTool({ ...base, kind: 'tool_failed', durationMs: 0, errorType: 'invalid_argument', message }, call.actor));
+      this.options.onCallEnded?.('invalid_argument');
       throw error;
     }
     await service.recordTool({ ...base, kind: 'tool_called', parameters: summarize(parameters), metadata: call.metadata }, call.actor);
@@ -230,6 +251,7 @@ export class LedgerToolHub implements ToolHub {
           ? service.recordTool({ ...base, kind: 'tool_completed', durationMs: ms, result: summarize(outcome.result) }, call.actor)
           : service.recordTool({ ...base, kind: 'tool_failed', durationMs: ms, errorType: errorTypeOf(outcome.error), message: outcome.error.message }, call.actor),
       );
+      this.options.onCallEnded?.(outcome.ok ? 'completed' : outcomeOf(outcome.error));
       this.running.delete(running);
       markDone();
       return ms;

@@ -69,6 +69,17 @@ export interface Subscription {
   readonly initial?: readonly Change[];
 }
 
+/** The hub at one moment, for metrics. */
+export interface WatchStats {
+  readonly watchers: number;
+  /** Watchers behind the head, being fed from the log (unsynced). */
+  readonly lagging: number;
+  /** Revisions between the head and the furthest-behind lagging watcher; 0 when all are synced. */
+  readonly maxLagRevisions: number;
+  /** Encoded messages queued for all watchers, not yet written to their streams. */
+  readonly bufferedBytes: number;
+}
+
 export const DEFAULT_MAX_BUFFER_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_PROGRESS_INTERVAL_MS = 10_000;
 const DEFAULT_CATCH_UP_BATCH = 1_000;
@@ -113,6 +124,25 @@ export class WatchHub {
   /** Live watchers. */
   get size(): number {
     return this.count;
+  }
+
+  /** Counts over every watcher: call it when scraped, not per commit (it walks them all). */
+  stats(): WatchStats {
+    const head = this.options.head();
+    let lagging = 0;
+    let maxLagRevisions = 0;
+    let bufferedBytes = 0;
+    for (const watchers of this.bySession.values()) {
+      for (const watcher of watchers) {
+        bufferedBytes += watcher.queuedBytes;
+        // A synced watcher has every change of its session up to the head queued or sent; its
+        // position only moves with its own session, so head − position is no lag for it.
+        if (watcher.synced) continue;
+        lagging++;
+        maxLagRevisions = Math.max(maxLagRevisions, head - watcher.position);
+      }
+    }
+    return { watchers: this.count, lagging, maxLagRevisions, bufferedBytes };
   }
 
   /** True while a progress timer is armed (it is only while watchers exist). */
