@@ -62,6 +62,8 @@ interface ServeOptions {
   host: string;
   port: number;
   httpPort?: number;
+  metricsPort?: number;
+  metricsHost: string;
   data: string;
   store?: string;
   durability: 'normal' | 'full';
@@ -92,6 +94,16 @@ export function serveCommand(): Command {
       new Option('--http-port <port>', 'also serve the web view on this port (0 = any free port); off when not given')
         .env('VARLEDGER_HTTP_PORT')
         .argParser(integer(0, 65535)),
+    )
+    .addOption(
+      new Option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (0 = any free port); off when not given')
+        .env('VARLEDGER_METRICS_PORT')
+        .argParser(integer(0, 65535)),
+    )
+    .addOption(
+      new Option('--metrics-host <host>', 'address the metrics port listens on (not --host: metrics need no exposure of the API)')
+        .env('VARLEDGER_METRICS_HOST')
+        .default('127.0.0.1'),
     )
     .addOption(new Option('--data <path>', 'SQLite database file').env('VARLEDGER_DATA').default('data/ledger.db'))
     .addOption(
@@ -179,6 +191,7 @@ export function serveCommand(): Command {
           ...(opts.authFile !== undefined && { authFile: opts.authFile }),
           insecure: opts.insecure === true,
           ...(opts.httpPort !== undefined && { httpPort: opts.httpPort }),
+          ...(opts.metricsPort !== undefined && { metrics: { port: opts.metricsPort, host: opts.metricsHost } }),
           logger,
         });
       } catch (error) {
@@ -195,6 +208,10 @@ export function serveCommand(): Command {
       if (server.httpPort !== undefined) {
         logger.info({ host: opts.host, port: server.httpPort, protocol: server.web?.protocol }, 'web view listening');
         process.stdout.write(`HTTP_READY:${server.httpPort}\n`);
+      }
+      if (server.metricsPort !== undefined) {
+        logger.info({ host: opts.metricsHost, port: server.metricsPort }, 'metrics listening');
+        process.stdout.write(`METRICS_READY:${server.metricsPort}\n`);
       }
 
       const stop = (signal: string) => {

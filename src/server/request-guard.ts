@@ -90,8 +90,9 @@ export function requestGuard(maxMetadataBytes: number): ServerInterceptor {
       call.sendStatus({ code, details });
     };
     // grpc-js's base call reports a failed decompression to itself, below
-    // every interceptor; this guard is the first interceptor, so `call` is
-    // that base call and its own sendStatus can be wrapped.
+    // every interceptor; this guard is the first interceptor (after an
+    // observer that hands the base call on), so `call` is that base call and
+    // its own sendStatus can be wrapped.
     const sendStatus = call.sendStatus.bind(call);
     call.sendStatus = (s) => sendStatus(asCallerError(method.path, s));
     return new ServerInterceptingCall(call, {
@@ -126,12 +127,18 @@ export function requestGuard(maxMetadataBytes: number): ServerInterceptor {
 export interface GuardedServerOptions extends ServerOptions {
   /** Largest request header list; default DEFAULT_MAX_METADATA_BYTES. */
   readonly maxMetadataBytes?: number;
+  /**
+   * Sees every call before the guard (metrics-interceptor.ts). It must hand
+   * on the call it is given — grpc-js's base call — so that the guard can
+   * still wrap that call's own statuses.
+   */
+  readonly observer?: ServerInterceptor;
 }
 
 /** A grpc-js Server whose every service, whoever adds it, goes through the request guard. */
 export class GuardedServer extends Server {
-  constructor({ maxMetadataBytes = DEFAULT_MAX_METADATA_BYTES, ...options }: GuardedServerOptions = {}) {
-    super({ ...options, interceptors: [requestGuard(maxMetadataBytes), ...(options.interceptors ?? [])] });
+  constructor({ maxMetadataBytes = DEFAULT_MAX_METADATA_BYTES, observer, ...options }: GuardedServerOptions = {}) {
+    super({ ...options, interceptors: [...(observer ? [observer] : []), requestGuard(maxMetadataBytes), ...(options.interceptors ?? [])] });
   }
 
   override addService(service: ServiceDefinition, implementation: UntypedServiceImplementation): void {

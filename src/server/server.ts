@@ -37,6 +37,8 @@ import { withRequestSizes } from './request-size.js';
 import { ReloadableTlsCredentials, type TlsFiles } from './tls.js';
 import type { WebAccess } from '../web/access.js';
 import type { RunningWebServer } from '../web/web-server.js';
+import type { MetricsListener } from '../metrics/metrics-http.js';
+import { metricsInterceptor } from './metrics-interceptor.js';
 
 export interface ServerOptions {
   readonly host: string;
@@ -86,6 +88,8 @@ export interface ServerOptions {
   readonly httpPort?: number;
   /** Who may do what in the web view; default: the server's authentication (the same principals and grants as gRPC). */
   readonly webAccess?: WebAccess;
+  /** Serve Prometheus metrics at `/metrics` on this port (0 picks a free one) of `host` (default 127.0.0.1); undefined: off. */
+  readonly metrics?: { readonly port: number; readonly host?: string };
 }
 
 export interface RunningServer {
@@ -93,6 +97,8 @@ export interface RunningServer {
   /** The web view's port, when it is served. */
   readonly httpPort?: number;
   readonly web?: RunningWebServer;
+  /** The metrics listener's port, when metrics are served. */
+  readonly metricsPort?: number;
   readonly service: LedgerService;
   /** The log under the service. */
   readonly store: EventStore;
@@ -159,6 +165,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     authority.close();
     throw error;
   }
+  // Loaded only when asked for, like the web view: without metrics no prom-client, no interceptor, no hooks.
+  const metrics = options.metrics ? new (await import('../metrics/ledger-metrics.js')).LedgerMetrics() : undefined;
   const started = performance.now();
   const service = await LedgerService.open({
     store,
@@ -170,6 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.snapshotEvery !== undefined && { snapshotEvery: options.snapshotEvery }),
     ...(options.snapshotKeep !== undefined && { snapshotKeep: options.snapshotKeep }),
     ...(options.groupCommit !== undefined && { groupCommit: options.groupCommit }),
+    ...(metrics && { onAppended: metrics.appended }),
   });
   logger.info({ head: service.head, ms: Math.round(performance.now() - started) }, 'projection folded from the log');
 
@@ -188,8 +197,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': -1,
     ...(options.maxMetadataBytes !== undefined && { maxMetadataBytes: options.maxMetadataBytes }),
+    ...(metrics && { observer: metricsInterceptor(metrics) }),
     interceptors: [
-      authInterceptor({ authority, limiter, logger, sessionExists: (id) => id !== '' && service.peekSession(id as SessionId) !== undefined }),
+      authInterceptor({
+        authority,
+        limiter,
+        logger,
+        sessionExists: (id) => id !== '' && service.peekSession(id as SessionId) !== undefined,
+        ...(metrics && { onDenied: metrics.authDenied }),
+      }),
     ],
   });
   const watchHub = new WatchHub({
@@ -206,6 +222,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     service,
     logger,
     ...(options.toolDeadlineMs !== undefined && { defaultDeadlineMs: options.toolDeadlineMs }),
+    ...(metrics && { onCallEnded: metrics.toolCallEnded }),
   });
   try {
     toolHub.addServerTools(loadedTools);
@@ -229,6 +246,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     toolHub,
   };
   const bridge = addBridgeService(server, service, logger, bridgeOptions);
+  metrics?.collectFrom({
+    head: () => service.head,
+    liveSessions: () => service.liveSessionCount(),
+    watchers: { native: () => watchHub.stats(), bridge: () => bridge.watchHub.stats() },
+    storage: () => store.storageStats(),
+  });
   const health = new HealthImplementation({ '': 'SERVING', [LEDGER_SERVICE_NAME]: 'SERVING', [BRIDGE_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   reflectionService().addToServer(server);
@@ -269,6 +292,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   }
 
+  let metricsListener: MetricsListener | undefined;
+  if (metrics && options.metrics) {
+    try {
+      const { serveMetrics } = await import('../metrics/metrics-http.js');
+      metricsListener = await serveMetrics(metrics, options.metrics.host ?? '127.0.0.1', options.metrics.port, logger);
+    } catch (error) {
+      server.forceShutdown();
+      await web?.close();
+      authority.close();
+      await service.close();
+      throw error;
+    }
+  }
+
   const sweepMs = options.expirySweepMs ?? 1000;
   const sweep =
     sweepMs > 0
@@ -286,7 +323,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const shutdown = () => {
     stopping ??= new Promise<void>((resolve) => {
       // Browsers' live streams end first, with a `shutdown` event.
-      const webClosed = web?.close() ?? Promise.resolve();
+      const webClosed = Promise.all([web?.close(), metricsListener?.close()]);
       clearInterval(sweep);
       // Watch streams never end on their own; tell clients to reconnect and resume.
       watchHub.closeAll('server shutting down; resume with start_revision');
@@ -317,7 +354,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger.error({ err: error }, 'TLS certificates not reloaded; the previous ones stay in use');
     }
   };
-  return { port, ...(web && { httpPort: web.port, web }), service, store, file, watchHub, toolHub, authority, reloadSecurity, shutdown };
+  return { port, ...(web && { httpPort: web.port, web }), ...(metricsListener && { metricsPort: metricsListener.port }), service, store, file, watchHub, toolHub, authority, reloadSecurity, shutdown };
 }
 
 /** With auth on, an actor is `principal` or `principal/label`. */
