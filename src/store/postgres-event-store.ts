@@ -26,6 +26,7 @@ import { chainHash, type Digest } from './hash-chain.js';
 import { migratePostgres } from './postgres-migrations.js';
 import { LOG_CHANNEL, PostgresNotifier } from './postgres-notifier.js';
 import { PostgresSnapshots } from './postgres-snapshots.js';
+import { PG_TYPES } from './postgres-types.js';
 import { readLog } from './whole-commits.js';
 
 export interface PostgresStoreOptions {
@@ -38,14 +39,6 @@ export interface PostgresStoreOptions {
 }
 
 const VALUE_KINDS = "('variable_registered', 'variable_set', 'variable_rolled_back')";
-const INT8_OID = 20;
-
-/** bigint columns as numbers: revisions, versions and times stay far below 2^53. */
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
-
 const SELECT_EVENTS = `SELECT ${EVENT_COLUMNS} FROM events`;
 
 /** Inserts a batch of events and their hashes and moves the head, in one statement. */
@@ -74,7 +67,7 @@ export class PostgresEventStore implements EventStore {
 
   /** Connects, migrates (under an advisory lock) and starts listening. */
   static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresEventStore> {
-    const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, types });
+    const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, types: PG_TYPES });
     // An idle pooled connection that the server drops must not crash the process.
     pool.on('error', (error) => options.onError?.(error));
     try {

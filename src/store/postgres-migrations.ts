@@ -7,7 +7,7 @@
  * nothing pending.
  */
 import { join } from 'node:path';
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { checkHistory, label, loadMigrations, type AppliedRow, type Migration } from './migrations.js';
 
@@ -20,7 +20,7 @@ const MIGRATION_LOCK_KEY = 7_361_201_511n;
  * Verifies the applied history against the migrations, then applies the
  * pending ones, all in one transaction. Returns the labels it applied.
  */
-export async function migratePostgres(client: PoolClient, migrations: readonly Migration[] = loadMigrations(POSTGRES_MIGRATIONS_DIR)): Promise<string[]> {
+export async function migratePostgres(client: ClientBase, migrations: readonly Migration[] = loadMigrations(POSTGRES_MIGRATIONS_DIR)): Promise<string[]> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
@@ -51,7 +51,7 @@ export async function migratePostgres(client: PoolClient, migrations: readonly M
 }
 
 /** The applied history; empty when the schema was never migrated. */
-export async function readApplied(client: PoolClient): Promise<AppliedRow[]> {
+export async function readApplied(client: ClientBase): Promise<AppliedRow[]> {
   const exists = await client.query<{ t: string | null }>("SELECT to_regclass('schema_migrations') AS t");
   if (!exists.rows[0]?.t) return [];
   const result = await client.query<AppliedRow>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');

@@ -5,29 +5,14 @@
  * the CLI prints the payload as stored.
  */
 import type Database from 'better-sqlite3';
+import type { EventFilter as AuditFilter, Registration } from './audit-source.js';
 import { EVENT_COLUMNS, type EventRow } from './event-codec.js';
 
-export interface EventFilter {
-  readonly sessionId?: string | undefined;
-  /** A variable id, or a name some registration event gave a variable. */
-  readonly variable?: string | undefined;
-  readonly actor?: string | undefined;
-  /** Inclusive bounds on the event's wall-clock time, epoch milliseconds. */
-  readonly since?: number | undefined;
-  readonly until?: number | undefined;
-  readonly kinds?: readonly string[] | undefined;
-  /** Exclusive bounds on the revision: pages through a long log. */
-  readonly afterRevision?: number | undefined;
-  readonly beforeRevision?: number | undefined;
+export type { Registration } from './audit-source.js';
+
+export interface EventFilter extends AuditFilter {
   /** Keep only the newest `limit` matches (still returned oldest first). */
   readonly limit?: number | undefined;
-}
-
-/** A registration that gave a variable its id and name. */
-export interface Registration {
-  readonly variableId: string;
-  readonly name: string;
-  readonly revision: number;
 }
 
 const NAME = "json_extract(payload, '$.name')";

@@ -112,7 +112,7 @@ export class SnapshotTable {
   }
 
   /** One snapshot's rows as stored (undecoded), and whether they match its count and checksum. */
-  rows(info: SnapshotInfo) {
+  rows(info: Pick<SnapshotInfo, 'sessionCount' | 'checksum'> & { readonly revision: number }) {
     const rows = this.selectRows.all(info.revision);
     return { rows, intact: rows.length === info.sessionCount && checksumOf(rows) === info.checksum };
   }

@@ -27,3 +27,30 @@ export function describeLocation(location: StoreLocation): string {
 function redact(url: string): string {
   return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
 }
+
+/**
+ * A message (a driver's error, say) with the location's password blanked
+ * out wherever it appears, in case a driver ever echoes its connection string.
+ */
+export function redactMessage(message: string, location: StoreLocation): string {
+  if (location.kind !== 'postgres') return message;
+  let password: string;
+  try {
+    password = new URL(location.url).password;
+  } catch {
+    return redact(message);
+  }
+  let text = redact(message);
+  for (const secret of new Set([password, safeDecode(password)])) {
+    if (secret !== '') text = text.split(secret).join('***');
+  }
+  return text;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
