@@ -1,20 +1,21 @@
 /** `varledger audit`: who changed what, when and why — the log, filtered. */
 import { Command, Option } from 'commander';
 import type { EventKind } from '../domain/index.js';
+import type { AuditView, EventFilter } from '../store/audit-source.js';
 import { fromRow, type EventRow } from '../store/event-codec.js';
-import type { EventFilter } from '../store/sqlite-audit-queries.js';
-import type { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { eventKinds, nonNegativeInteger, positiveInteger, timestamp } from './arguments.js';
 import { detailsCell, valueCell } from './event-summary.js';
 import { runAction } from './exit.js';
 import { eventJson, formatMetadata, iso, plural, table } from './format.js';
 import { MergedMetadata } from './merged-metadata.js';
-import { dataOption, withReadStore } from './open-store.js';
+import { dataOption, storeOption, withReadView } from './open-store.js';
 import { OutputBuffer } from './output-buffer.js';
 import { progressBar } from './progress.js';
+import type { TextTable } from './text-table.js';
 
 interface AuditOptions {
   data: string;
+  store?: string;
   session?: string;
   variable?: string;
   actor?: string;
@@ -49,6 +50,7 @@ export function auditCommand(): Command {
   return new Command('audit')
     .description('list events from the log, oldest first, optionally filtered; the newest 100 unless --limit says otherwise')
     .addOption(dataOption())
+    .addOption(storeOption())
     .option('--session <id>', 'only this session')
     .option('--variable <name-or-id>', 'only this variable (a name matches every variable ever registered with it)')
     .option('--actor <actor>', 'only events by this actor')
@@ -66,13 +68,12 @@ export function auditCommand(): Command {
       'after',
       '\nExamples:\n  varledger audit --session s1 --variable temperature\n  varledger audit --actor optimizer --since 2026-01-31T00:00:00Z --kind set --json\n  varledger audit --limit 0 > all-events.txt',
     )
-    .action(runAction((opts: AuditOptions) => withReadStore(opts.data, (store) => audit(store, opts))));
+    .action(runAction((opts: AuditOptions) => withReadView(opts, (view) => audit(view, opts))));
 }
 
-async function audit(store: SqliteEventStore, opts: AuditOptions): Promise<void> {
-  const queries = store.auditQueries();
-  // Everything below reads up to the head as it is now, while a server may append.
-  const head = store.head();
+async function audit(view: AuditView, opts: AuditOptions): Promise<void> {
+  // Everything below reads one state of the log, while servers may append.
+  const head = await view.head();
   const filter: EventFilter = {
     sessionId: opts.session,
     variable: opts.variable,
@@ -84,65 +85,61 @@ async function audit(store: SqliteEventStore, opts: AuditOptions): Promise<void>
   };
   // With a limit, the (limit+1)-th newest match marks where the shown events start
   // and that older ones exist; then the rows stream forward from there.
-  const cut = opts.limit > 0 ? queries.nthNewestRevision(filter, opts.limit + 1) : undefined;
-  const rows = queries.events({ ...filter, afterRevision: cut });
-  const nameOf = (id: string | null) => (id === null ? undefined : queries.variableName(id));
+  const cut = opts.limit > 0 ? await view.nthNewestRevision(filter, opts.limit + 1) : undefined;
+  const pages = view.events({ ...filter, afterRevision: cut });
+  const nameOf = async (id: string | null) => (id === null ? undefined : view.variableName(id));
   // Without kind, actor or time filters the rows hold every event of each variable they show.
   const contiguous = opts.kind === undefined && opts.actor === undefined && opts.since === undefined && opts.until === undefined;
-  const merged = new MergedMetadata((id, after, before) => queries.variableEventsBetween(id, after, before), contiguous);
+  const merged = new MergedMetadata((id, after, before) => view.variableEventsBetween(id, after, before), contiguous);
   const out = new OutputBuffer(process.stdout);
   // Progress only when the rows go to a file or pipe: on a terminal the rows themselves show it.
   const bar = opts.limit === 0 && !process.stdout.isTTY ? progressBar('audit', head) : undefined;
 
   let shown = 0;
   let first: number | undefined;
+  const cells = async (row: EventRow): Promise<string[]> => {
+    const event = fromRow(row);
+    const after = await merged.after(row, event);
+    return [
+      String(event.revision),
+      iso(event.time),
+      event.sessionId,
+      row[3] === null ? '' : ((await nameOf(row[3])) ?? '?'),
+      row[3] ?? '',
+      event.kind,
+      row[5] === null ? '' : String(row[5]),
+      event.actor,
+      valueCell(event),
+      detailsCell(event),
+      after ? formatMetadata(after) : '',
+    ];
+  };
+  // Table widths come from the first rows; the rest stream through them.
+  const sample: string[][] = [];
+  let text: TextTable | undefined;
+  const startTable = async () => {
+    text = table(COLUMNS, sample);
+    await out.write(text.header());
+    for (const row of sample) await out.write(text.row(row));
+  };
   try {
-    if (opts.json) {
-      for (const row of rows) {
+    for await (const page of pages) {
+      for (const row of page) {
         first ??= row[0];
-        const after = merged.after(row);
-        await out.write(`${JSON.stringify({ ...eventJson(row, nameOf(row[3])), ...(after && { merged_metadata: after }) })}\n`);
+        if (opts.json) {
+          const after = await merged.after(row);
+          await out.write(`${JSON.stringify({ ...eventJson(row, await nameOf(row[3])), ...(after && { merged_metadata: after }) })}\n`);
+        } else if (text) {
+          await out.write(text.row(await cells(row)));
+        } else {
+          sample.push(await cells(row));
+          if (sample.length === WIDTH_SAMPLE) await startTable();
+        }
         shown++;
         bar?.update(row[0]);
       }
-    } else {
-      const cells = (row: EventRow): string[] => {
-        const event = fromRow(row);
-        const after = merged.after(row, event);
-        return [
-          String(event.revision),
-          iso(event.time),
-          event.sessionId,
-          row[3] === null ? '' : (nameOf(row[3]) ?? '?'),
-          row[3] ?? '',
-          event.kind,
-          row[5] === null ? '' : String(row[5]),
-          event.actor,
-          valueCell(event),
-          detailsCell(event),
-          after ? formatMetadata(after) : '',
-        ];
-      };
-      // Widths come from the first rows; the rest stream through them.
-      // (Iterated by hand: leaving a for-of would close the statement.)
-      const sample: string[][] = [];
-      let next = rows.next();
-      for (; !next.done && sample.length < WIDTH_SAMPLE; next = rows.next()) {
-        first ??= next.value[0];
-        sample.push(cells(next.value));
-      }
-      if (sample.length > 0) {
-        const text = table(COLUMNS, sample);
-        await out.write(text.header());
-        for (const row of sample) await out.write(text.row(row));
-        shown = sample.length;
-        for (; !next.done; next = rows.next()) {
-          await out.write(text.row(cells(next.value)));
-          shown++;
-          bar?.update(next.value[0]);
-        }
-      }
     }
+    if (!text && sample.length > 0) await startTable();
     await out.flush();
   } finally {
     bar?.stop();

@@ -8,6 +8,7 @@
  * altered ones, and if another altered row, put back at r, seals correctly,
  * the rows were moved rather than edited.
  */
+import type { ChainedRow } from '../store/audit-source.js';
 import type { EventRow } from '../store/event-codec.js';
 import { chainHash, GENESIS_HASH, type Digest } from '../store/hash-chain.js';
 
@@ -25,8 +26,6 @@ export interface ChainReport {
   readonly head: Digest;
   readonly problem?: ChainProblem;
 }
-
-type StoredRow = readonly [...EventRow, string | null];
 
 /** Altered rows kept for classifying the first problem; enough for any real tampering. */
 const MAX_SUSPECTS = 10_000;
@@ -52,11 +51,11 @@ function classifyChange(revision: number, row: EventRow, previousStored: string,
 }
 
 /**
- * @param rows every event row with its stored hash (null if none), by revision
+ * @param pages every event row with its stored hash (null if none), by revision, in pages
  * @param chainHead the newest row of the stored chain (it may outlive deleted events)
  * @param expected a published digest the recomputed chain must reproduce
  */
-export function checkChain(rows: Iterable<StoredRow>, chainHead: Digest, expected?: Digest): ChainReport {
+export async function checkChain(pages: AsyncIterable<readonly ChainedRow[]>, chainHead: Digest, expected?: Digest): Promise<ChainReport> {
   let hash = GENESIS_HASH;
   let previousStored = GENESIS_HASH;
   let revision = 0;
@@ -66,28 +65,30 @@ export function checkChain(rows: Iterable<StoredRow>, chainHead: Digest, expecte
   const suspects: Suspect[] = [];
   let hashAtExpected = expected?.revision === 0 ? GENESIS_HASH : undefined;
 
-  for (const stored of rows) {
-    const row = stored.slice(0, 9) as unknown as EventRow;
-    const storedHash = stored[9];
-    const rev = row[0];
-    const recomputed = chainHash(hash, row);
-    if (!problem) {
-      if (rev !== revision + 1) {
-        problem = { revision: revision + 1, kind: 'missing', detail: `no event at revision ${revision + 1} (the next one is ${rev})` };
-      } else if (storedHash === null) {
-        problem = { revision: rev, kind: 'missing', detail: 'the event has no row in the hash chain' };
-      } else if (storedHash !== recomputed) {
-        changed = { row, previousStored, stored: storedHash };
-        problem = { revision: rev, kind: 'changed', detail: '' };
+  for await (const page of pages) {
+    for (const stored of page) {
+      const row = stored.slice(0, 9) as unknown as EventRow;
+      const storedHash = stored[9];
+      const rev = row[0];
+      const recomputed = chainHash(hash, row);
+      if (!problem) {
+        if (rev !== revision + 1) {
+          problem = { revision: revision + 1, kind: 'missing', detail: `no event at revision ${revision + 1} (the next one is ${rev})` };
+        } else if (storedHash === null) {
+          problem = { revision: rev, kind: 'missing', detail: 'the event has no row in the hash chain' };
+        } else if (storedHash !== recomputed) {
+          changed = { row, previousStored, stored: storedHash };
+          problem = { revision: rev, kind: 'changed', detail: '' };
+        }
+      } else if (storedHash !== null && suspects.length < MAX_SUSPECTS && chainHash(previousStored, row) !== storedHash) {
+        suspects.push({ row });
       }
-    } else if (storedHash !== null && suspects.length < MAX_SUSPECTS && chainHash(previousStored, row) !== storedHash) {
-      suspects.push({ row });
+      if (expected && rev === expected.revision) hashAtExpected = recomputed;
+      hash = recomputed;
+      previousStored = storedHash ?? recomputed;
+      revision = rev;
+      events++;
     }
-    if (expected && rev === expected.revision) hashAtExpected = recomputed;
-    hash = recomputed;
-    previousStored = storedHash ?? recomputed;
-    revision = rev;
-    events++;
   }
 
   if (changed && problem) problem = classifyChange(problem.revision, changed.row, changed.previousStored, changed.stored, suspects);

@@ -6,10 +6,11 @@ import { detailsCell, valueCell } from './event-summary.js';
 import { CliError, runAction } from './exit.js';
 import { eventJson, formatMetadata, iso, printTable, writeJsonLine } from './format.js';
 import { metadataAfter } from './merged-metadata.js';
-import { dataOption, withReadStore } from './open-store.js';
+import { dataOption, storeOption, withReadView } from './open-store.js';
 
 interface HistoryOptions {
   data: string;
+  store?: string;
   json?: boolean;
 }
 
@@ -21,20 +22,20 @@ export function historyCommand(): Command {
     .argument('<session>', 'session id')
     .argument('<variable>', 'variable name or id; a name re-registered after a deletion means its newest variable')
     .addOption(dataOption())
+    .addOption(storeOption())
     .option('--json', 'one JSON object per line, values encoded as in the log')
     .addHelpText('after', '\nExample:\n  varledger history s1 temperature')
     .action(
       runAction((sessionId: string, identifier: string, opts: HistoryOptions) =>
-        withReadStore(opts.data, (store) => {
-          const queries = store.auditQueries();
-          const [newest, ...older] = queries.findVariable(sessionId, identifier);
+        withReadView(opts, async (view) => {
+          const [newest, ...older] = await view.findVariable(sessionId, identifier);
           if (!newest) throw new CliError(`no variable ${JSON.stringify(identifier)} was ever registered in session ${JSON.stringify(sessionId)}`);
           if (older.length > 0) {
             // Names are reusable once deleted; say which one we show and how to reach the others.
             const ids = older.map((r) => r.variableId).join(', ');
             process.stderr.write(`note: showing ${newest.variableId}; ${JSON.stringify(identifier)} also named ${ids} (pass an id to see those)\n`);
           }
-          const rows = queries.eventsOfVariable(sessionId, newest.variableId);
+          const rows = await view.eventsOfVariable(sessionId, newest.variableId);
           // Newest first; the merged view is folded oldest first.
           const events = rows.map(fromRow);
           const merged: Array<Metadata | undefined> = [];

@@ -1,19 +1,23 @@
 /**
- * `varledger import FILE`: loads an export into an empty database,
+ * `varledger import FILE`: loads an export into an empty log (a SQLite file
+ * or a PostgreSQL database),
  * recomputing the chain; any hash that differs from the exported one means
  * the export was altered (or is not from a sound log), and nothing is kept.
  */
 import { createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
+import type { LogImporter } from '../store/audit-source.js';
 import { formatDigest } from '../store/hash-chain.js';
+import { describeLocation } from '../store/store-location.js';
 import { CliError, EXIT_FAILED, runAction } from './exit.js';
 import { fromExported } from './export-format.js';
-import { dataOption, openForWriting } from './open-store.js';
+import { dataOption, locationOf, openForImport, storeOption } from './open-store.js';
 import { progressBar, type Progress } from './progress.js';
 
 interface ImportOptions {
   data: string;
+  store?: string;
 }
 
 /** Removes a database file this command created, with its WAL companions. */
@@ -26,6 +30,7 @@ export function importCommand(): Command {
     .description('load an export into an empty database, recomputing and checking the hash chain')
     .argument('<file>', "an export's JSON lines, or - for stdin")
     .addOption(dataOption())
+    .addOption(storeOption())
     .addHelpText(
       'after',
       '\nExit status: 0 and the chain head on success; 1 if a recomputed hash differs from the exported one\n(nothing is written); 2 if the database is not empty or the input cannot be read.',
@@ -33,14 +38,16 @@ export function importCommand(): Command {
     .action(
       runAction(async (file: string, opts: ImportOptions) => {
         if (file !== '-' && !existsSync(file)) throw new CliError(`no such file: ${file}`);
-        const created = !existsSync(opts.data);
-        const store = openForWriting(opts.data);
-        let importer;
+        const location = locationOf(opts);
+        const created = location.kind === 'sqlite' && !existsSync(location.path);
+        const target = await openForImport(location);
+        let importer: LogImporter;
         try {
-          importer = store.startImport();
+          importer = await target.startImport();
         } catch (error) {
-          store.close();
-          throw new CliError(`refusing to import into ${opts.data}: ${error instanceof Error ? error.message : String(error)}`);
+          await target.close();
+          if (created && location.kind === 'sqlite') removeDatabase(location.path);
+          throw new CliError(`refusing to import into ${describeLocation(location)}: ${error instanceof Error ? error.message : String(error)}`);
         }
         let kept = false;
         let bar: Progress | undefined;
@@ -61,7 +68,7 @@ export function importCommand(): Command {
             }
             let hash: string;
             try {
-              hash = importer.add(parsed.row);
+              hash = await importer.add(parsed.row);
             } catch (error) {
               throw new CliError(`line ${lineNumber}: ${error instanceof Error ? error.message : String(error)}`);
             }
@@ -72,15 +79,16 @@ export function importCommand(): Command {
               );
             }
           }
-          const head = importer.commit();
+          const head = await importer.commit();
           kept = true;
           bar?.stop();
           process.stdout.write(`imported ${head.revision} events; head ${formatDigest(head)}\n`);
         } finally {
           bar?.stop();
-          importer.rollback();
-          store.close();
-          if (!kept && created) removeDatabase(opts.data);
+          // After a failure the import's own error is the one to report.
+          await importer.rollback().catch(() => undefined);
+          await target.close();
+          if (!kept && created && location.kind === 'sqlite') removeDatabase(location.path);
         }
       }),
     );

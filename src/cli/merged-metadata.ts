@@ -34,19 +34,21 @@ export class MergedMetadata {
   private readonly current = new Map<string, { revision: number; metadata: Metadata | undefined }>();
 
   constructor(
-    /** A variable's events with afterRevision < revision < beforeRevision, oldest first. */
-    private readonly eventsBetween: (variableId: string, afterRevision: number, beforeRevision: number) => Iterable<EventRow>,
+    /** A variable's events with afterRevision < revision < beforeRevision, oldest first, in pages. */
+    private readonly eventsBetween: (variableId: string, afterRevision: number, beforeRevision: number) => AsyncIterable<readonly EventRow[]>,
     private readonly contiguous: boolean,
   ) {}
 
   /** The metadata of the row's variable after the row; undefined for events of no variable. */
-  after(row: EventRow, event: StoredEvent = fromRow(row)): Metadata | undefined {
+  async after(row: EventRow, event: StoredEvent = fromRow(row)): Promise<Metadata | undefined> {
     const variableId = row[3];
     if (variableId === null) return undefined;
     const seen = this.current.get(variableId);
     let before = seen?.metadata;
     if (!seen || !this.contiguous) {
-      for (const skipped of this.eventsBetween(variableId, seen?.revision ?? 0, row[0])) before = metadataAfter(before, fromRow(skipped));
+      for await (const page of this.eventsBetween(variableId, seen?.revision ?? 0, row[0])) {
+        for (const skipped of page) before = metadataAfter(before, fromRow(skipped));
+      }
     }
     const metadata = metadataAfter(before, event);
     this.current.set(variableId, { revision: row[0], metadata });

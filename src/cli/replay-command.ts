@@ -7,12 +7,13 @@ import { Command, Option } from 'commander';
 import { nonNegativeInteger } from './arguments.js';
 import { CliError, EXIT_FAILED, EXIT_OK, runAction } from './exit.js';
 import { colour, plural, writeJsonLine } from './format.js';
-import { dataOption, withReadStore } from './open-store.js';
+import { dataOption, storeOption, withReadView } from './open-store.js';
 import { progressBar } from './progress.js';
-import { replayLog, storedSnapshots, type ReplayResult } from './replay-log.js';
+import { LogDoesNotFold, logPages, replayLog, storedSnapshots, type ReplayResult } from './replay-log.js';
 
 interface ReplayOptions {
   data: string;
+  store?: string;
   toRevision?: number;
   json?: boolean;
 }
@@ -47,37 +48,31 @@ export function replayCommand(): Command {
   return new Command('replay')
     .description('rebuild the projection from the log alone and compare it with the stored snapshots')
     .addOption(dataOption())
+    .addOption(storeOption())
     .addOption(new Option('--to-revision <n>', 'stop at this revision (default: the head)').argParser(nonNegativeInteger))
     .option('--json', 'the report as one JSON object')
     .addHelpText('after', '\nExit status: 0 when every snapshot matches, 1 on a mismatch, 2 if the database cannot be read.')
     .action(
       runAction((opts: ReplayOptions) =>
-        withReadStore(opts.data, (store) =>
-          store.readConsistently(() => {
-            const head = store.head();
-            const to = opts.toRevision ?? head;
-            if (to > head) throw new CliError(`revision ${to} is beyond the head of the log (${head})`);
-            const bar = progressBar('replay', to);
-            const started = process.hrtime.bigint();
-            let result: ReplayResult;
-            try {
-              const events = (function* () {
-                for (const event of store.readAll()) {
-                  if (event.revision > to) return;
-                  yield event;
-                }
-              })();
-              result = replayLog(events, storedSnapshots(store.snapshots, to), (revision) => bar.update(revision));
-            } catch (error) {
-              throw new CliError(`the log does not fold: ${error instanceof Error ? error.message : String(error)}`, EXIT_FAILED);
-            } finally {
-              bar.stop();
-            }
-            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-            report(result, seconds, opts.json === true);
-            return result.mismatches.length === 0 ? EXIT_OK : EXIT_FAILED;
-          }),
-        ),
+        withReadView(opts, async (view) => {
+          const head = await view.head();
+          const to = opts.toRevision ?? head;
+          if (to > head) throw new CliError(`revision ${to} is beyond the head of the log (${head})`);
+          const bar = progressBar('replay', to);
+          const started = process.hrtime.bigint();
+          let result: ReplayResult;
+          try {
+            result = await replayLog(logPages(view, to), storedSnapshots(view, to), (revision) => bar.update(revision));
+          } catch (error) {
+            if (!(error instanceof LogDoesNotFold)) throw error;
+            throw new CliError(`the log does not fold: ${error.message}`, EXIT_FAILED);
+          } finally {
+            bar.stop();
+          }
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          report(result, seconds, opts.json === true);
+          return result.mismatches.length === 0 ? EXIT_OK : EXIT_FAILED;
+        }),
       ),
     );
 }

@@ -1,12 +1,11 @@
 /**
  * Folds the log from genesis, stopping at each snapshot's revision to compare
- * the snapshot with the fold so far. One pass over the log however many
- * snapshots there are: after each stop the (frozen) fold is thawed through the
- * snapshot codec and the fold continues from it.
+ * the snapshot with the fold so far: one pass over the log, page by page,
+ * however many snapshots there are.
  */
 import { foldSessions, type SessionState, type StoredEvent } from '../domain/index.js';
-import { decodeSession, encodeSession } from '../store/snapshot-codec.js';
-import type { SnapshotTable } from '../store/sqlite-snapshots.js';
+import type { AuditView } from '../store/audit-source.js';
+import { fromRow } from '../store/event-codec.js';
 import { compareSnapshot, type StoredSnapshot } from './snapshot-compare.js';
 
 export interface SnapshotMismatch {
@@ -22,53 +21,70 @@ export interface ReplayResult {
   readonly mismatches: readonly SnapshotMismatch[];
 }
 
-/** Fresh, unfrozen copies foldSessions may continue from. */
-function thaw(sessions: ReadonlyMap<string, SessionState>): Map<string, SessionState> {
-  return new Map([...sessions].map(([id, s]) => [id, decodeSession(encodeSession(s))]));
+/** The log holds an event the fold refuses (one for a session it never created, …): a finding, not a read error. */
+export class LogDoesNotFold extends Error {
+  override name = 'LogDoesNotFold';
 }
 
 /**
- * @param events the log, oldest first, up to the revision to replay to
+ * @param pages the log, oldest first, up to the revision to replay to
  * @param snapshots the snapshots to check, at or below the last revision, oldest first
  * @param onEvent called after each event (for a progress bar)
- * Throws if the log does not fold (an event for an unknown session, …).
+ * Rejects with LogDoesNotFold if the log does not fold; with the store's error if it cannot be read.
  */
-export function replayLog(
-  events: Iterable<StoredEvent>,
-  snapshots: Iterable<StoredSnapshot>,
+export async function replayLog(
+  pages: AsyncIterable<readonly StoredEvent[]>,
+  snapshots: AsyncIterable<StoredSnapshot>,
   onEvent: (revision: number) => void = () => {},
-): ReplayResult {
-  const iterator = events[Symbol.iterator]();
-  let pending = iterator.next();
+): Promise<ReplayResult> {
+  // Unfrozen all along: the fold continues in place after each comparison.
+  const sessions = new Map<string, SessionState>();
+  const pending = snapshots[Symbol.asyncIterator]();
+  let next = await pending.next();
   let count = 0;
   let lastRevision = 0;
-  function* upTo(limit: number): Generator<StoredEvent> {
-    while (!pending.done && pending.value.revision <= limit) {
-      const event = pending.value;
-      pending = iterator.next();
-      count++;
-      lastRevision = event.revision;
-      onEvent(event.revision);
-      yield event;
-    }
-  }
-
-  let sessions: Map<string, SessionState> = new Map();
   let checked = 0;
   const mismatches: SnapshotMismatch[] = [];
-  for (const snapshot of snapshots) {
-    sessions = foldSessions(upTo(snapshot.revision), sessions.size > 0 ? thaw(sessions) : new Map());
+  const check = async (snapshot: StoredSnapshot) => {
     checked++;
     const problem = compareSnapshot(snapshot, sessions);
     if (problem) mismatches.push({ revision: snapshot.revision, problem });
+    next = await pending.next();
+  };
+
+  for await (const page of pages) {
+    let i = 0;
+    while (i < page.length) {
+      // Fold up to the next snapshot's revision (or the page's end), then check it once the fold is past it.
+      const limit = next.done ? Number.POSITIVE_INFINITY : next.value.revision;
+      let j = i;
+      while (j < page.length && (page[j] as StoredEvent).revision <= limit) j++;
+      if (j > i) {
+        try {
+          foldSessions(page.slice(i, j), sessions, { freeze: false });
+        } catch (error) {
+          throw new LogDoesNotFold(error instanceof Error ? error.message : String(error));
+        }
+        for (let k = i; k < j; k++) onEvent((page[k] as StoredEvent).revision);
+        count += j - i;
+        lastRevision = (page[j - 1] as StoredEvent).revision;
+        i = j;
+      }
+      if (i < page.length && !next.done) await check(next.value);
+    }
   }
-  sessions = foldSessions(upTo(Number.MAX_SAFE_INTEGER), thaw(sessions));
+  while (!next.done) await check(next.value);
   return { events: count, lastRevision, sessions, snapshotsChecked: checked, mismatches };
 }
 
+/** The log up to a revision as pages of events, oldest first. */
+export async function* logPages(view: AuditView, upTo: number): AsyncGenerator<StoredEvent[]> {
+  for await (const page of view.events({ beforeRevision: upTo + 1 })) yield page.map(fromRow);
+}
+
 /** The stored snapshots at or below a revision, oldest first, each read only when reached. */
-export function* storedSnapshots(table: SnapshotTable, atOrBelow: number): Generator<StoredSnapshot> {
-  for (const info of table.list(atOrBelow).reverse()) {
-    yield { revision: info.revision, ...table.rows(info) };
+export async function* storedSnapshots(view: AuditView, atOrBelow: number): AsyncGenerator<StoredSnapshot> {
+  for (const info of (await view.snapshots(atOrBelow)).reverse()) {
+    yield { revision: info.revision, ...(await view.snapshotRows(info)) };
   }
 }

@@ -1,14 +1,15 @@
 /** `varledger state SESSION`: a session's variables now, or as they were at a revision or time. */
 import { Command, Option } from 'commander';
-import { foldSessions, type Revision, type SessionId } from '../domain/index.js';
+import { foldSessions, type SessionId } from '../domain/index.js';
 import { encodeSession } from '../store/snapshot-codec.js';
 import { nonNegativeInteger, timestamp } from './arguments.js';
 import { CliError, runAction } from './exit.js';
 import { formatMetadata, iso, printTable, summarizeValue, writeJsonLine } from './format.js';
-import { dataOption, withReadStore } from './open-store.js';
+import { dataOption, storeOption, withReadView } from './open-store.js';
 
 interface StateOptions {
   data: string;
+  store?: string;
   atRevision?: number;
   atTime?: number;
   json?: boolean;
@@ -21,23 +22,24 @@ export function stateCommand(): Command {
     .description("a session's variables as they are, or were at a revision or time (folded from the log alone)")
     .argument('<session>', 'session id')
     .addOption(dataOption())
+    .addOption(storeOption())
     .addOption(new Option('--at-revision <n>', 'as of this revision').argParser(nonNegativeInteger).conflicts('atTime'))
     .addOption(new Option('--at-time <time>', 'as of the last revision at or before this time (ISO-8601 or epoch ms)').argParser(timestamp))
     .option('--json', 'the session as one JSON object, values encoded as in the log')
     .addHelpText('after', '\nExamples:\n  varledger state s1\n  varledger state s1 --at-revision 12\n  varledger state s1 --at-time 2026-01-31T12:00:00Z')
     .action(
       runAction((sessionId: string, opts: StateOptions) =>
-        withReadStore(opts.data, (store) => {
-          const head = store.head();
+        withReadView(opts, async (view) => {
+          const head = await view.head();
           let revision: number = head;
           if (opts.atRevision !== undefined) {
             if (opts.atRevision > head) throw new CliError(`revision ${opts.atRevision} is beyond the head of the log (${head})`);
             revision = opts.atRevision;
           } else if (opts.atTime !== undefined) {
-            revision = store.auditQueries().lastRevisionAt(opts.atTime);
+            revision = await view.lastRevisionAt(opts.atTime);
           }
           // Only this session's events up to the revision: a fold of the log, never a snapshot.
-          const events = store.readSession(sessionId as SessionId, revision as Revision);
+          const events = await view.readSession(sessionId as SessionId, revision);
           const session = foldSessions(events).get(sessionId);
           if (!session) throw new CliError(`no session ${JSON.stringify(sessionId)} at revision ${revision}`);
 

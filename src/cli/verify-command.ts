@@ -6,28 +6,29 @@
 import { Command, Option } from 'commander';
 import type { Digest } from '../store/hash-chain.js';
 import { formatDigest } from '../store/hash-chain.js';
-import type { SqliteEventStore } from '../store/sqlite-event-store.js';
+import type { AuditView, ChainedRow } from '../store/audit-source.js';
 import { digest } from './arguments.js';
 import { checkChain, type ChainProblem } from './chain-check.js';
 import { EXIT_FAILED, EXIT_OK, runAction } from './exit.js';
 import { colour, plural } from './format.js';
-import { dataOption, withReadStore } from './open-store.js';
+import { dataOption, storeOption, withReadView } from './open-store.js';
 import { progressBar } from './progress.js';
-import { replayLog, storedSnapshots } from './replay-log.js';
+import { LogDoesNotFold, logPages, replayLog, storedSnapshots } from './replay-log.js';
 
 interface VerifyOptions {
   data: string;
+  store?: string;
   digest?: Digest;
 }
 
 type Problem = Pick<ChainProblem, 'revision' | 'detail'> & { kind: ChainProblem['kind'] | 'snapshot mismatch' };
 
 /** Snapshots are checked only over an intact chain: folding a tampered log proves nothing. */
-function checkSnapshots(store: SqliteEventStore, head: number): { checked: number; problem?: Problem } {
-  const beyond = store.snapshots.list().find((s) => s.revision > head);
+async function checkSnapshots(view: AuditView, head: number): Promise<{ checked: number; problem?: Problem }> {
+  const beyond = (await view.snapshots()).find((s) => s.revision > head);
   const bar = progressBar('snapshots', head);
   try {
-    const result = replayLog(store.readAll(), storedSnapshots(store.snapshots, head), (revision) => bar.update(revision));
+    const result = await replayLog(logPages(view, head), storedSnapshots(view, head), (revision) => bar.update(revision));
     const first = result.mismatches[0];
     if (first) return { checked: result.snapshotsChecked, problem: { revision: first.revision, kind: 'snapshot mismatch', detail: first.problem } };
     if (beyond) {
@@ -35,9 +36,19 @@ function checkSnapshots(store: SqliteEventStore, head: number): { checked: numbe
     }
     return { checked: result.snapshotsChecked };
   } catch (error) {
-    return { checked: 0, problem: { revision: head, kind: 'snapshot mismatch', detail: `the log does not fold: ${error instanceof Error ? error.message : String(error)}` } };
+    if (!(error instanceof LogDoesNotFold)) throw error;
+    return { checked: 0, problem: { revision: head, kind: 'snapshot mismatch', detail: `the log does not fold: ${error.message}` } };
   } finally {
     bar.stop();
+  }
+}
+
+/** The rows as they are read, moving a progress bar. */
+async function* counted(pages: AsyncIterable<readonly ChainedRow[]>, bar: { update(value: number): void }): AsyncGenerator<readonly ChainedRow[]> {
+  for await (const page of pages) {
+    yield page;
+    const last = page[page.length - 1];
+    if (last) bar.update(last[0]);
   }
 }
 
@@ -45,6 +56,7 @@ export function verifyCommand(): Command {
   return new Command('verify')
     .description('recompute the hash chain from genesis and check every event, the snapshots and optionally a published digest')
     .addOption(dataOption())
+    .addOption(storeOption())
     .addOption(new Option('--digest <rev:hash>', 'a digest published earlier (e.g. by a previous verify) the log must still extend').argParser(digest))
     .addHelpText(
       'after',
@@ -52,34 +64,26 @@ export function verifyCommand(): Command {
     )
     .action(
       runAction((opts: VerifyOptions) =>
-        withReadStore(opts.data, (store) =>
-          store.readConsistently(() => {
-            const bar = progressBar('chain', store.head());
-            let chain;
-            try {
-              const rows = (function* () {
-                for (const row of store.rowsWithHashes()) {
-                  bar.update(row[0]);
-                  yield row;
-                }
-              })();
-              chain = checkChain(rows, store.digest(), opts.digest);
-            } finally {
-              bar.stop();
-            }
-            const snapshots = chain.problem ? { checked: 0 } : checkSnapshots(store, chain.head.revision);
-            const problem: Problem | undefined = chain.problem ?? snapshots.problem;
-            if (problem) {
-              process.stdout.write(`${colour.red('FAILED')} at revision ${problem.revision}: ${problem.kind}: ${problem.detail}\n`);
-              return EXIT_FAILED;
-            }
-            const vouched = opts.digest ? `, extends ${opts.digest.revision}:${opts.digest.hash.slice(0, 12)}…` : '';
-            process.stdout.write(
-              `${colour.green('OK')}: ${plural(chain.events, 'event')}, ${plural(snapshots.checked, 'snapshot')} match the log${vouched}, head ${formatDigest(chain.head)}\n`,
-            );
-            return EXIT_OK;
-          }),
-        ),
+        withReadView(opts, async (view) => {
+          const bar = progressBar('chain', await view.head());
+          let chain;
+          try {
+            chain = await checkChain(counted(view.chainedRows(), bar), await view.chainHead(), opts.digest);
+          } finally {
+            bar.stop();
+          }
+          const snapshots = chain.problem ? { checked: 0 } : await checkSnapshots(view, chain.head.revision);
+          const problem: Problem | undefined = chain.problem ?? snapshots.problem;
+          if (problem) {
+            process.stdout.write(`${colour.red('FAILED')} at revision ${problem.revision}: ${problem.kind}: ${problem.detail}\n`);
+            return EXIT_FAILED;
+          }
+          const vouched = opts.digest ? `, extends ${opts.digest.revision}:${opts.digest.hash.slice(0, 12)}…` : '';
+          process.stdout.write(
+            `${colour.green('OK')}: ${plural(chain.events, 'event')}, ${plural(snapshots.checked, 'snapshot')} match the log${vouched}, head ${formatDigest(chain.head)}\n`,
+          );
+          return EXIT_OK;
+        }),
       ),
     );
 }
