@@ -18,6 +18,8 @@ import type { ThroughputResult } from './throughput.js';
 import type { ToolLatencyResult } from './tool-latency.js';
 import type { UnaryLatencyResult } from './unary-latency.js';
 import type { WatchDeliveryResult } from './watch-delivery.js';
+import type { MetricsOverheadResult } from './metrics-overhead.js';
+import { SOAK_RSS_SLOPE_TARGET, type SoakResult } from './soak.js';
 
 export interface CoreResults {
   unary?: UnaryLatencyResult;
@@ -32,6 +34,8 @@ export interface CoreResults {
   auditCli?: AuditCliResult;
   bridgeBatch?: BridgeBatchResult;
   python?: PythonTableResult;
+  metricsOverhead?: MetricsOverheadResult;
+  soak?: SoakResult;
   /** Issue 12's scale figures (bench/scale.ts), each with its baseline and target inside. */
   scale?: Record<string, unknown>;
 }
@@ -254,7 +258,73 @@ export function targetRows(results: CoreResults): TargetRow[] {
   if (auditCli) rows.push(...auditTargets(auditCli));
   if (results.bridgeBatch) rows.push(...bridgeRows(results.bridgeBatch));
   if (results.python) rows.push(...pythonRows(results.python));
+  if (results.metricsOverhead) rows.push(...metricsRows(results.metricsOverhead));
+  if (results.soak) rows.push(...soakRows(results.soak));
   return rows;
+}
+
+/** Our own bound for "small": metrics may cost at most 5 % of 16-in-flight throughput. */
+const METRICS_RATIO_TARGET = 0.95;
+
+function metricsRows(m: MetricsOverheadResult): TargetRow[] {
+  const row = (name: string, f: MetricsOverheadResult['setVariable']): TargetRow => ({
+    benchmark: `${name}, ${m.conditions.concurrency} in flight, with / without metrics`,
+    measured: `${fmt(f.metricsCallsPerSecond)} vs ${fmt(f.plainCallsPerSecond)} calls/s: ×${fmt(f.ratio, 3)}`,
+    target: `≥ ×${METRICS_RATIO_TARGET}`,
+    met: f.ratio >= METRICS_RATIO_TARGET,
+  });
+  return [
+    row('SetVariable', m.setVariable),
+    row('GetVariable', m.getVariable),
+    {
+      benchmark: '  (what metrics record per SetVariable, in process)',
+      measured: `${fmt(m.recordUs, 2)} µs`,
+      target: '—',
+      met: null,
+    },
+    {
+      benchmark: '  (one scrape after the rounds: calls counted / made)',
+      measured: `${fmt(m.scrapedCalls)} / ${fmt(m.madeCalls)}, ${fmt(m.scrapeMs, 1)} ms, ${fmt(m.scrapeBytes / 1024, 1)} KiB`,
+      target: 'all counted',
+      met: m.scrapedCalls >= m.madeCalls,
+    },
+  ];
+}
+
+function soakRows(s: SoakResult): TargetRow[] {
+  const c = s.conditions;
+  return [
+    {
+      benchmark: `Soak ${c.seconds} s: RSS slope after ${c.warmupSeconds} s warm-up`,
+      measured: `${fmt(s.rssSlopeMiBPerMinute, 2)} MiB/min (${fmt(s.rssAfterWarmupMiB, 1)} → ${fmt(s.rssAtEndMiB, 1)} MiB, max ${fmt(s.rssMaxMiB, 1)})`,
+      target: `< ${SOAK_RSS_SLOPE_TARGET} MiB/min`,
+      met: s.rssSlopeMiBPerMinute < SOAK_RSS_SLOPE_TARGET,
+    },
+    {
+      benchmark: '  event-loop delay p99 per second (median / worst), max',
+      measured: `${fmt(s.eventLoopP99Ms.medianSecond, 1)} / ${fmt(s.eventLoopP99Ms.worstSecond, 1)} ms, max ${fmt(s.eventLoopMaxMs, 1)} ms`,
+      target: '—',
+      met: null,
+    },
+    {
+      benchmark: '  load: calls/s, watches, sessions opened/closed',
+      measured: `${fmt(s.callsPerSecond)} calls/s, ${fmt(s.counts.watchesOpened)} watches, ${fmt(s.counts.sessionsOpened)}/${fmt(s.counts.sessionsClosed)} sessions`,
+      target: '—',
+      met: null,
+    },
+    {
+      benchmark: '  compaction in the middle',
+      measured: s.compaction.ran ? `at ${fmt(s.compaction.atSecond ?? 0, 1)} s (${s.compaction.note})` : s.compaction.note,
+      target: 'ran',
+      met: s.compaction.ran,
+    },
+    {
+      benchmark: '  unexpected call errors',
+      measured: s.unexpectedErrors === 0 ? '0' : `${fmt(s.unexpectedErrors)}: ${s.firstErrors.join('; ')}`,
+      target: '0',
+      met: s.unexpectedErrors === 0,
+    },
+  ];
 }
 
 export function printTable(rows: readonly TargetRow[]): void {

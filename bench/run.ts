@@ -38,6 +38,15 @@
  *   bridge      Snakepit bridge: SetVariables / GetVariables of 100 vs one
  *               SetVariable / GetVariable (medians; target ≤ 3× each)
  *                                                            bridge-batch.ts
+ *   metrics     16-in-flight SetVariable / GetVariable calls/s on two
+ *               in-process servers, without and with --metrics-port, rounds
+ *               alternating, and the ratio; a scrape checks every call was
+ *               counted (always in-process)             metrics-overhead.ts
+ *   soak        60 s of mixed load on a `varledger serve` child process
+ *               (writes, reads, watches and sessions opening and closing, a
+ *               compaction in the middle): RSS slope after warm-up (target
+ *               < 1 MiB/min) and event-loop delay p99, sampled each second
+ *               from the server's /metrics                   soak.ts
  *   python      the seeds' table from Python (Snakepit's SessionContext when
  *               VARLEDGER_SNAKEPIT_DIR names a checkout, else our test
  *               worker) beside the native API: register, get uncached /
@@ -48,7 +57,7 @@
  * Select a subset by name, as arguments or a comma-separated env var:
  *   npm run bench -- fold            npm run bench -- unary commit
  *   BENCH_ONLY=unary,throughput npm run bench
- * No selection runs all twelve (about 3½ minutes on a 2-core machine: fold
+ * No selection runs them all (about 3½ minutes on a 2-core machine: fold
  * ≈ 28 s, most of it writing the log; history ≈ 16 s; client ≈ 21 s;
  * tools ≈ 15 s).
  *
@@ -70,6 +79,15 @@
  *   BENCH_BRIDGE_ROUNDS, BENCH_PYTHON_ROUNDS
  *                              bridge: rounds of the four calls (200);
  *                              python: rounds of singles vs batch (9)
+ *   BENCH_METRICS_CALLS, BENCH_METRICS_ROUNDS
+ *                              metrics: calls per round (10000), rounds per
+ *                              server (5)
+ *   BENCH_SOAK_SECONDS, BENCH_SOAK_WARMUP_SECONDS, BENCH_SOAK_WRITES,
+ *   BENCH_SOAK_READS, BENCH_SOAK_SESSIONS, BENCH_SOAK_WATCHERS
+ *                              soak: duration (60), warm-up excluded from the
+ *                              slope (a third), writes/s (300), reads/s (300),
+ *                              sessions opened and closed /s (4), watch
+ *                              streams cycling (8)
  *   VARLEDGER_SNAKEPIT_DIR     a Snakepit checkout at 40d87b1: the python
  *                              section then uses Snakepit's own client
  *
@@ -102,8 +120,10 @@ import { runToolLatency } from './tool-latency.js';
 import { runUnaryLatency } from './unary-latency.js';
 import { runWatchDelivery } from './watch-delivery.js';
 import { runScale } from './scale.js';
+import { runMetricsOverhead } from './metrics-overhead.js';
+import { runSoak } from './soak.js';
 
-const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools', 'auth', 'audit', 'bridge', 'python', 'zero', 'contention', 'bigsession', 'closed'] as const;
+const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools', 'auth', 'audit', 'bridge', 'python', 'zero', 'contention', 'bigsession', 'closed', 'metrics', 'soak'] as const;
 
 class UsageError extends Error {}
 type Section = (typeof SECTIONS)[number];
@@ -197,6 +217,12 @@ async function main(): Promise<void> {
         break;
       case 'python':
         results.python = await step(section, () => withServer(runPythonTable));
+        break;
+      case 'metrics':
+        results.metricsOverhead = await step(section, runMetricsOverhead);
+        break;
+      case 'soak':
+        results.soak = await step(section, runSoak);
         break;
       case 'zero':
       case 'contention':
