@@ -4,9 +4,12 @@
  * by service, method and status code, events and commits appended, live
  * sessions, watchers going up and down, tool outcomes and auth denials.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import test from 'ava';
 import { LedgerRpc } from '../../src/client/ledger-rpc.js';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { VariableType } from '../../src/gen/varledger/v1/ledger.js';
 import type { Revision, SessionId } from '../../src/domain/index.js';
 import type { WatchSink } from '../../src/watch/watch-hub.js';
@@ -252,4 +255,19 @@ test('serve: VARLEDGER_METRICS_PORT turns metrics on and stdout names the port a
   t.deepEqual(await cli.stop('SIGTERM'), { code: 0, signal: null });
   t.deepEqual(cli.stdoutLines, [`GRPC_READY:${cli.port}`, `METRICS_READY:${port}`]);
   t.regex(cli.stderr(), /metrics listening/);
+});
+
+test('the sample Grafana dashboard asks only for metrics the server serves', async (t) => {
+  const dashboard = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'docs', 'grafana-dashboard.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+  const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((target) => target.expr);
+  t.true(exprs.length >= 20);
+  const ledger = await startLedger({ metrics: { port: 0 } });
+  t.teardown(() => ledger.stop());
+  const { text } = await scrape(ledger.server.metricsPort as number);
+  const served = new Set([...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap(([, name, type]) =>
+    type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name as string],
+  ));
+  const asked = new Set(exprs.flatMap((expr) => [...expr.matchAll(/\b((?:varledger|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1] as string)));
+  t.true(asked.size >= 20);
+  t.deepEqual([...asked].filter((name) => !served.has(name)), []);
 });
