@@ -296,19 +296,25 @@ function soakRows(s: SoakResult): TargetRow[] {
   return [
     {
       benchmark: `Soak ${c.seconds} s: RSS slope after ${c.warmupSeconds} s warm-up`,
-      measured: `${fmt(s.rssSlopeMiBPerMinute, 2)} MiB/min (${fmt(s.rssAfterWarmupMiB, 1)} → ${fmt(s.rssAtEndMiB, 1)} MiB, max ${fmt(s.rssMaxMiB, 1)})`,
+      measured: `${fmt(s.rssSlopeMiBPerMinute, 2)} ± ${fmt(s.rssSlopeStandardError, 2)} MiB/min (${fmt(s.rssAfterWarmupMiB, 1)} → ${fmt(s.rssAtEndMiB, 1)} MiB, max ${fmt(s.rssMaxMiB, 1)})`,
       target: `< ${SOAK_RSS_SLOPE_TARGET} MiB/min`,
       met: s.rssSlopeMiBPerMinute < SOAK_RSS_SLOPE_TARGET,
     },
     {
+      benchmark: '  slope through the low point of each 10 s (after GC): RSS, heap used',
+      measured: `${fmt(s.rssTroughSlopeMiBPerMinute, 2)}, ${fmt(s.heapTroughSlopeMiBPerMinute, 2)} MiB/min`,
+      target: `< ${SOAK_RSS_SLOPE_TARGET} MiB/min`,
+      met: s.rssTroughSlopeMiBPerMinute < SOAK_RSS_SLOPE_TARGET && s.heapTroughSlopeMiBPerMinute < SOAK_RSS_SLOPE_TARGET,
+    },
+    {
       benchmark: '  event-loop delay p99 per second (median / worst), max',
-      measured: `${fmt(s.eventLoopP99Ms.medianSecond, 1)} / ${fmt(s.eventLoopP99Ms.worstSecond, 1)} ms, max ${fmt(s.eventLoopMaxMs, 1)} ms`,
+      measured: `${fmt(s.eventLoopP99Ms.medianSecond, 1)} / ${fmt(s.eventLoopP99Ms.worstSecond, 1)} ms, max ${fmt(s.eventLoopMaxMs, 1)} ms (an idle process: p99 ${fmt(s.idleProcessEventLoopP99Ms, 1)} ms)`,
       target: '—',
       met: null,
     },
     {
       benchmark: '  load: calls/s, watches, sessions opened/closed',
-      measured: `${fmt(s.callsPerSecond)} calls/s, ${fmt(s.counts.watchesOpened)} watches, ${fmt(s.counts.sessionsOpened)}/${fmt(s.counts.sessionsClosed)} sessions`,
+      measured: `${fmt(s.callsPerSecond)} of ${fmt(s.conditions.writesPerSecond + s.conditions.readsPerSecond)} paced calls/s, load ${s.conditions.loadAverageAtStart.join(' ')} → ${s.conditions.loadAverageAtEnd.join(' ')}, ${fmt(s.counts.watchesOpened)} watches, ${fmt(s.counts.sessionsOpened)}/${fmt(s.counts.sessionsClosed)} sessions`,
       target: '—',
       met: null,
     },

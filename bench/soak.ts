@@ -60,11 +60,18 @@ export interface SoakSample {
 
 export interface SoakResult {
   readonly rssSlopeMiBPerMinute: number;
+  /** Standard error of that slope: the GC's sawtooth over a minute makes it wide. */
+  readonly rssSlopeStandardError: number;
+  /** Slopes through the lowest sample of each 10 s after warm-up (after collections): RSS and V8 heap used. */
+  readonly rssTroughSlopeMiBPerMinute: number;
+  readonly heapTroughSlopeMiBPerMinute: number;
   readonly rssAfterWarmupMiB: number;
   readonly rssAtEndMiB: number;
   readonly rssMaxMiB: number;
   readonly eventLoopP99Ms: { readonly medianSecond: number; readonly worstSecond: number };
   readonly eventLoopMaxMs: number;
+  /** An idle Node process's event-loop delay p99 over the soak: the machine's own noise. */
+  readonly idleProcessEventLoopP99Ms: number;
   readonly callsPerSecond: number;
   readonly counts: {
     readonly writes: number;
@@ -90,10 +97,10 @@ export interface SoakResult {
   };
 }
 
-/** Least-squares slope of y over x. */
-export function slope(points: readonly { x: number; y: number }[]): number {
+/** Least-squares slope of y over x, with its standard error. */
+export function slope(points: readonly { x: number; y: number }[]): { slope: number; standardError: number } {
   const n = points.length;
-  if (n < 2) return Number.NaN;
+  if (n < 3) return { slope: Number.NaN, standardError: Number.NaN };
   const mx = points.reduce((s, p) => s + p.x, 0) / n;
   const my = points.reduce((s, p) => s + p.y, 0) / n;
   let num = 0;
@@ -102,7 +109,34 @@ export function slope(points: readonly { x: number; y: number }[]): number {
     num += (p.x - mx) * (p.y - my);
     den += (p.x - mx) ** 2;
   }
-  return num / den;
+  const b = num / den;
+  const residuals = points.reduce((s, p) => s + (p.y - (my + b * (p.x - mx))) ** 2, 0);
+  return { slope: b, standardError: Math.sqrt(residuals / (n - 2) / den) };
+}
+
+/** The lowest sample of each `windowSeconds` window: where the heap and RSS sit after the garbage collector ran. */
+function troughs(samples: readonly SoakSample[], windowSeconds: number, pick: (s: SoakSample) => number): { x: number; y: number }[] {
+  const byWindow = new Map<number, SoakSample>();
+  for (const s of samples) {
+    const w = Math.floor(s.t / windowSeconds);
+    const low = byWindow.get(w);
+    if (!low || pick(s) < pick(low)) byWindow.set(w, s);
+  }
+  return [...byWindow.values()].map((s) => ({ x: s.t / 60, y: pick(s) }));
+}
+
+/**
+ * An idle Node process's event-loop delay p99 over the same seconds: what the
+ * machine's scheduler alone does to a timer (on a shared 2-core machine it is
+ * far from zero), to read the server's figure against.
+ */
+function idleEventLoop(seconds: number): Promise<number> {
+  const script = `const h = require('node:perf_hooks').monitorEventLoopDelay({ resolution: 10 }); h.enable();
+    setTimeout(() => { process.stdout.write(String(h.percentile(99) / 1e6)); }, ${Math.round(seconds * 1000)});`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  return new Promise((resolve) => child.once('close', () => resolve(Number(out))));
 }
 
 interface Server {
@@ -169,6 +203,7 @@ export async function runSoak(): Promise<SoakResult> {
     const names = (await Promise.all(live.map((id) => seedFloats(rpc, id, VARIABLES))))[0] as string[];
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
 
+    const idle = idleEventLoop(SECONDS);
     const started = performance.now();
     const end = started + SECONDS * 1000;
     const running = () => performance.now() < end;
@@ -289,11 +324,16 @@ export async function runSoak(): Promise<SoakResult> {
 
     const steady = samples.filter((s) => s.t > WARMUP_SECONDS);
     const rssSlope = slope(steady.map((s) => ({ x: s.t / 60, y: s.rssMiB })));
+    const rssTroughs = slope(troughs(steady, 10, (s) => s.rssMiB));
+    const heapTroughs = slope(troughs(steady, 10, (s) => s.heapUsedMiB));
     const firstSteady = steady[0];
     const last = samples[samples.length - 1];
     const callsMade = counts.writes + counts.reads;
     return {
-      rssSlopeMiBPerMinute: round(rssSlope, 2),
+      rssSlopeMiBPerMinute: round(rssSlope.slope, 2),
+      rssSlopeStandardError: round(rssSlope.standardError, 2),
+      rssTroughSlopeMiBPerMinute: round(rssTroughs.slope, 2),
+      heapTroughSlopeMiBPerMinute: round(heapTroughs.slope, 2),
       rssAfterWarmupMiB: firstSteady?.rssMiB ?? Number.NaN,
       rssAtEndMiB: last?.rssMiB ?? Number.NaN,
       rssMaxMiB: Math.max(...samples.map((s) => s.rssMiB)),
@@ -302,6 +342,7 @@ export async function runSoak(): Promise<SoakResult> {
         worstSecond: Math.max(...steady.map((s) => s.eventLoopP99Ms)),
       },
       eventLoopMaxMs: Math.max(...steady.map((s) => s.eventLoopMaxMs)),
+      idleProcessEventLoopP99Ms: round(await idle, 2),
       callsPerSecond: round(callsMade / elapsed, 0),
       counts,
       unexpectedErrors,
