@@ -44,3 +44,28 @@ export function digest(raw: string): Digest {
     throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
   }
 }
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** A length of time such as `30d`, `12h`, `15m`, `90s` or `500ms`, in milliseconds. */
+export function duration(raw: string): number {
+  const match = /^(\d+)(ms|s|m|h|d|w)$/.exec(raw.trim());
+  const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] as string] as number) : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new InvalidArgumentError('expected a positive duration such as 30d, 12h, 15m, 90s or 500ms');
+  return ms;
+}
+
+/**
+ * A point in time given either way: ISO-8601 / epoch milliseconds (see
+ * `timestamp`), or a duration meaning that long before now (`30d`).
+ */
+export type TimeOrAge = { readonly at: number } | { readonly ago: number };
+
+export function timeOrAge(raw: string): TimeOrAge {
+  if (/^\d+(ms|s|m|h|d|w)$/.test(raw.trim())) return { ago: duration(raw) };
+  try {
+    return { at: timestamp(raw) };
+  } catch {
+    throw new InvalidArgumentError('expected an ISO-8601 time (2026-01-31T12:00:00Z), epoch milliseconds or a duration such as 30d');
+  }
+}

@@ -36,6 +36,11 @@ export function detailsCell(event: StoredEvent): string {
     case 'tool_failed':
       parts.push(`tool=${event.tool} host=${event.host} call=${event.callId} duration=${event.durationMs}ms`);
       break;
+    case 'log_compacted':
+      parts.push(
+        `removed ${event.sessions.length} sessions, ${event.events} events, horizon=${event.horizon} archive=sha256:${event.archiveSha256.slice(0, 12)}…`,
+      );
+      break;
     default:
       break;
   }

@@ -1,6 +1,8 @@
 /** `varledger serve`: flags, environment, readiness line, signals. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { dirname, join } from 'node:path';
 import { formatWithOptions } from 'node:util';
+import { duration } from './arguments.js';
 import { pino, type Logger } from 'pino';
 import { describeLocation, parseStoreLocation, type StoreLocation } from '../store/store-location.js';
 
@@ -78,6 +80,9 @@ interface ServeOptions {
   tlsClientCa?: string;
   authFile?: string;
   insecure?: boolean;
+  retainEnded?: number;
+  archiveDir?: string;
+  retentionInterval: number;
 }
 
 export function serveCommand(): Command {
@@ -156,6 +161,22 @@ export function serveCommand(): Command {
     .addOption(new Option('--auth-file <file>', 'principals, token hashes and grants (JSON); reloaded on change and SIGHUP').env('VARLEDGER_AUTH_FILE'))
     .addOption(new Option('--insecure', 'allow a non-loopback --host without auth and TLS').env('VARLEDGER_INSECURE'))
     .addOption(
+      new Option('--retain-ended <duration>', 'move sessions that ended longer ago than this (e.g. 30d) into archive files; off when not given')
+        .env('VARLEDGER_RETAIN_ENDED')
+        .argParser(duration),
+    )
+    .addOption(
+      new Option('--archive-dir <dir>', 'where --retain-ended writes its archives (default: archive/ beside the SQLite file)').env(
+        'VARLEDGER_ARCHIVE_DIR',
+      ),
+    )
+    .addOption(
+      new Option('--retention-interval <duration>', 'how often --retain-ended looks for sessions to archive')
+        .env('VARLEDGER_RETENTION_INTERVAL')
+        .default(600_000, '10m')
+        .argParser(duration),
+    )
+    .addOption(
       new Option('--log-level <level>', 'stderr log level')
         .env('VARLEDGER_LOG_LEVEL')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -173,6 +194,8 @@ export function serveCommand(): Command {
       let location: StoreLocation;
       try {
         location = parseStoreLocation(opts.store, opts.data);
+        const archiveDir = opts.archiveDir ?? (location.kind === 'sqlite' ? join(dirname(location.path), 'archive') : undefined);
+        if (opts.retainEnded !== undefined && archiveDir === undefined) command.error('error: --retain-ended on PostgreSQL needs --archive-dir');
         server = await startServer({
           host: opts.host,
           port: opts.port,
@@ -192,6 +215,8 @@ export function serveCommand(): Command {
           insecure: opts.insecure === true,
           ...(opts.httpPort !== undefined && { httpPort: opts.httpPort }),
           ...(opts.metricsPort !== undefined && { metrics: { port: opts.metricsPort, host: opts.metricsHost } }),
+          ...(opts.retainEnded !== undefined &&
+            archiveDir !== undefined && { retention: { retainEndedMs: opts.retainEnded, archiveDir, intervalMs: opts.retentionInterval } }),
           logger,
         });
       } catch (error) {

@@ -5,7 +5,7 @@
  * `catch (e) { if (e instanceof VersionConflictError) … }` without status numbers.
  */
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { COMMIT_FAILURES_TRAILER, RETRY_AFTER_TRAILER } from '../server/status-table.js';
+import { COMMIT_FAILURES_TRAILER, OLDEST_REVISION_TRAILER, RETRY_AFTER_TRAILER } from '../server/status-table.js';
 
 export class VarledgerError extends Error {
   /** The gRPC status code, e.g. `status.NOT_FOUND` (5). */
@@ -43,8 +43,19 @@ export class VersionConflictError extends VarledgerError {
     this.currentVersion = match ? Number(match[2]) : undefined;
   }
 }
-/** OUT_OF_RANGE: a revision beyond the head of the log (or compacted away). */
-export class OutOfRangeError extends VarledgerError {}
+/**
+ * OUT_OF_RANGE: a revision beyond the head of the log, or one retention
+ * compacted away — then `oldestRevision` (from the server's
+ * `varledger-oldest-revision` trailer) is the oldest revision still
+ * available: read the current state afresh and go on from there.
+ */
+export class OutOfRangeError extends VarledgerError {
+  oldestRevision: number | undefined;
+  /** True when the revision (or session) was compacted away rather than not yet written. */
+  get compacted(): boolean {
+    return this.oldestRevision !== undefined;
+  }
+}
 /**
  * RESOURCE_EXHAUSTED: a message, metadata or batch over a limit, or a
  * principal over its rate, byte or session limit; then `retryAfterMs` says
@@ -131,6 +142,10 @@ export function toVarledgerError(error: unknown): VarledgerError {
   if (typed instanceof ResourceExhaustedError) {
     const retry = Number(error.metadata?.get(RETRY_AFTER_TRAILER)[0]);
     if (Number.isFinite(retry) && retry > 0) typed.retryAfterMs = retry;
+  }
+  if (typed instanceof OutOfRangeError) {
+    const oldest = Number(error.metadata?.get(OLDEST_REVISION_TRAILER)[0]);
+    if (Number.isSafeInteger(oldest) && oldest > 0) typed.oldestRevision = oldest;
   }
   return typed;
 }

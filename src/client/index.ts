@@ -14,7 +14,7 @@ export {
 } from './batch.js';
 export type { CacheMode, CacheStats } from './variable-cache.js';
 export type { WatchOptions } from './watch-stream.js';
-export type { WatchEvent, WatchEventKind, WatchBatch } from './watch-event.js';
+export type { WatchEvent, WatchEventKind, WatchBatch, WatchResync } from './watch-event.js';
 export type { Variable, HistoryEntry, HistoryKind, SessionInfo, SessionState } from './variable.js';
 export type { VariableValue, Tensor } from './values.js';
 export type { BackoffOptions } from './backoff.js';

@@ -31,6 +31,21 @@ export interface WatchBatch {
   readonly revision: number;
   /** True for the `include_initial` snapshot message. */
   readonly initial: boolean;
+  /**
+   * Set on the first message after a resync: the watch had to resume at a
+   * revision retention had compacted away, so it re-read the current state
+   * (this message, `initial` events) and goes on from there. Changes between
+   * the two were not delivered one by one.
+   */
+  readonly resync?: WatchResync;
+}
+
+/** Why a watch re-read the current state instead of resuming (see WatchBatch.resync). */
+export interface WatchResync {
+  /** The revision the watch asked to resume at. */
+  readonly requestedRevision: number;
+  /** The oldest revision the server still had. */
+  readonly oldestRevision: number;
 }
 
 const KINDS: Partial<Record<wire.WatchEventKind, WatchEventKind>> = {

@@ -8,8 +8,8 @@ import { status, type ClientReadableStream } from '@grpc/grpc-js';
 import type * as wire from '../gen/varledger/v1/ledger.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import type { Caller } from './caller.js';
-import { toVarledgerError, type VarledgerError } from './errors.js';
-import { watchEventFromWire, type WatchBatch } from './watch-event.js';
+import { OutOfRangeError, toVarledgerError, type VarledgerError } from './errors.js';
+import { watchEventFromWire, type WatchBatch, type WatchResync } from './watch-event.js';
 
 /** Which variables to watch: names/ids, a glob over names, or (neither) the whole session. */
 export interface WatchSelector {
@@ -28,6 +28,12 @@ export interface WatchOptions {
   readonly backoff?: BackoffOptions;
   /** Consecutive failed reconnections before giving up with the last error. Default: never give up. */
   readonly maxRetries?: number;
+  /**
+   * Told when the watch must resume at a revision retention compacted away:
+   * it then re-reads the current state (an `initial` message, marked
+   * `resync`) and resumes from there instead of failing.
+   */
+  readonly onResync?: (resync: WatchResync) => void;
 }
 
 export interface WatchStreamHooks {
@@ -63,6 +69,7 @@ export async function* watchBatches(
   // session's last change + 1 is gapless for this session's events.
   let resolveStart = hooks.reconnect === 'resume' && next === 0n && !includeInitial;
   let attempt = 0;
+  let resync: WatchResync | undefined;
   while (!signal.aborted) {
     let stream: ClientReadableStream<wire.WatchResponse> | undefined;
     const cancel = () => stream?.cancel();
@@ -84,8 +91,10 @@ export async function* watchBatches(
           events: message.events.map(watchEventFromWire),
           revision: Number(message.revision),
           initial: first && includeInitial,
+          ...(first && resync && { resync }),
         };
         first = false;
+        resync = undefined;
         if (hooks.reconnect === 'resume') {
           next = message.revision + 1n;
           includeInitial = false;
@@ -96,6 +105,14 @@ export async function* watchBatches(
     } catch (error) {
       if (signal.aborted) return;
       const typed = toVarledgerError(error);
+      // Resuming below the retention horizon: re-read the current state and go on from there (never from 0: that would loop).
+      if (typed instanceof OutOfRangeError && typed.compacted && next > 0n) {
+        resync = { requestedRevision: Number(next), oldestRevision: typed.oldestRevision as number };
+        options.onResync?.(resync);
+        next = 0n;
+        includeInitial = true;
+        continue;
+      }
       if (!isTransient(typed) || attempt >= maxRetries) throw typed;
       hooks.onDisconnect?.(typed);
       await sleep(backoffDelay(attempt++, backoff), signal);

@@ -13,8 +13,10 @@ export type ErrorCode =
   /** The session is closed or expired. */
   | 'session_ended'
   | 'version_conflict'
-  /** A revision that is compacted away or not yet written. */
+  /** A revision not yet written. */
   | 'revision_out_of_range'
+  /** A revision (or a whole session) that retention moved out of the log; see RevisionCompactedError. */
+  | 'revision_compacted'
   /** A message, field or batch over a limit. */
   | 'too_large'
   /** A tool's handler failed; see ToolFailedError. */
@@ -90,5 +92,20 @@ export class LimitExceededError extends DomainError {
   ) {
     super('limit_exceeded', message);
     this.name = 'LimitExceededError';
+  }
+}
+
+/**
+ * What a call needs was moved out of the log by retention (etcd's "required
+ * revision has been compacted"). `oldestRevision` is the oldest revision
+ * still readable: a client resyncs from a fresh read and resumes from there.
+ */
+export class RevisionCompactedError extends DomainError {
+  constructor(
+    message: string,
+    readonly oldestRevision: number,
+  ) {
+    super('revision_compacted', `${message}; the oldest revision available is ${oldestRevision}`);
+    this.name = 'RevisionCompactedError';
   }
 }

@@ -106,6 +106,28 @@ export interface ToolFailed extends ToolEventBase {
 
 export type ToolEvent = ToolCalled | ToolCompleted | ToolFailed;
 
+/**
+ * Retention moved whole ended sessions out of the log into an archive file.
+ * An event of the log, not of a session: its `sessionId` is empty (no client
+ * can name that session). Folding it drops the removed sessions, so a
+ * snapshot taken before it cannot bring them back.
+ */
+export interface LogCompacted extends Envelope {
+  readonly kind: 'log_compacted';
+  /** Sessions that ended (closed or expired) before this time were removed. */
+  readonly endedBefore: number;
+  readonly sessions: readonly SessionId[];
+  /** How many events were removed. */
+  readonly events: number;
+  /** The newest revision removed so far by any compaction: reads at or below it are out of range. */
+  readonly horizon: Revision;
+  /** SHA-256 (hex) of the archive file's bytes. */
+  readonly archiveSha256: string;
+}
+
+/** The session id of events that belong to the log rather than to a session. */
+export const LOG_SESSION_ID = '' as SessionId;
+
 export const isToolEvent = (event: NewEvent): event is ToolEvent =>
   event.kind === 'tool_called' || event.kind === 'tool_completed' || event.kind === 'tool_failed';
 
@@ -119,7 +141,8 @@ export type NewEvent =
   | VariableDeleted
   | ToolCalled
   | ToolCompleted
-  | ToolFailed;
+  | ToolFailed
+  | LogCompacted;
 
 export type EventKind = NewEvent['kind'];
 
@@ -134,6 +157,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'tool_called',
   'tool_completed',
   'tool_failed',
+  'log_compacted',
 ];
 
 export type StoredEvent = NewEvent & {

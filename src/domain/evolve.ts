@@ -6,7 +6,7 @@
  * reads at a past revision, where drafting a million events would only cost time.
  */
 import { enableMapSet, freeze, produce, type Draft } from 'immer';
-import { isToolEvent, type NewEvent, type SessionCreated, type StoredEvent } from './events.js';
+import { isToolEvent, type LogCompacted, type NewEvent, type SessionCreated, type StoredEvent } from './events.js';
 import type { Revision } from './ids.js';
 import { overlaySession } from './overlay.js';
 import type { SessionState, VariableState } from './state.js';
@@ -88,6 +88,8 @@ export function applyEvent(session: MutableSession, event: NewEvent, revision: R
       session.names.delete(variable.name);
       return;
     }
+    case 'log_compacted':
+      throw new Error(`log_compacted (revision ${revision}) is an event of the log, not of session ${session.id}`);
     default: {
       const exhaustive: never = event;
       throw new Error(`unhandled event ${JSON.stringify(exhaustive)}`);
@@ -169,6 +171,10 @@ export function foldSessions(
     // Tool events change no state; skipping them also keeps a fold robust to one
     // recorded for a session this fold does not hold.
     if (isToolEvent(event)) continue;
+    if (event.kind === 'log_compacted') {
+      dropRemoved(working, event);
+      continue;
+    }
     const session = working.get(event.sessionId);
     if (!session) throw new Error(`event for unknown session ${event.sessionId} (revision ${event.revision})`);
     applyEvent(session, event, event.revision);
@@ -203,6 +209,10 @@ export function applyInPlace(sessions: Map<string, MutableSession>, event: Store
     return { event };
   }
   if (isToolEvent(event)) return { event };
+  if (event.kind === 'log_compacted') {
+    dropRemoved(sessions, event);
+    return { event };
+  }
   const session = sessions.get(event.sessionId);
   if (!session) throw new Error(`event for unknown session ${event.sessionId} (revision ${event.revision})`);
   const variableId = 'variableId' in event ? event.variableId : undefined;
@@ -211,4 +221,13 @@ export function applyInPlace(sessions: Map<string, MutableSession>, event: Store
   if (variableId === undefined) return { event };
   const variable = (session.variables.get(variableId) as VariableState | undefined) ?? previous;
   return { event, ...(previous && { previous }), ...(variable && { variable }) };
+}
+
+/**
+ * A compaction's sessions leave the fold: their events are gone from the
+ * log, so a state held for them (from a snapshot taken before) would be a
+ * session nothing can read or end any more.
+ */
+function dropRemoved(sessions: Map<string, unknown>, event: LogCompacted): void {
+  for (const id of event.sessions) sessions.delete(id);
 }

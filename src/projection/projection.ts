@@ -81,13 +81,14 @@ export class Projection {
   }
 
   /**
-   * Folds events that directly follow the head, in place. Returns each event
+   * Folds events that follow the head, in place. Returns each event
    * with the variable it touched before and after: the change feed.
    */
   apply(events: readonly StoredEvent[]): AppliedEvent[] {
     const applied: AppliedEvent[] = [];
     for (const event of events) {
-      if (event.revision !== this.headRevision + 1) {
+      // Gapless but for revisions retention removed (always before the log_compacted event that removed them).
+      if (event.revision <= this.headRevision) {
         throw new Error(`projection at ${this.headRevision} cannot apply revision ${event.revision}`);
       }
       applied.push(applyInPlace(this.byId, event));

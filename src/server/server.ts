@@ -39,6 +39,7 @@ import type { WebAccess } from '../web/access.js';
 import type { RunningWebServer } from '../web/web-server.js';
 import type { MetricsListener } from '../metrics/metrics-http.js';
 import { metricsInterceptor } from './metrics-interceptor.js';
+import { startRetentionSweep, type RetentionOptions } from './retention-sweep.js';
 
 export interface ServerOptions {
   readonly host: string;
@@ -90,6 +91,8 @@ export interface ServerOptions {
   readonly webAccess?: WebAccess;
   /** Serve Prometheus metrics at `/metrics` on this port (0 picks a free one) of `host` (default 127.0.0.1); undefined: off. */
   readonly metrics?: { readonly port: number; readonly host?: string };
+  /** Archive sessions that ended longer ago than this (by `clock`) now and then; undefined: never (`serve --retain-ended`). */
+  readonly retention?: RetentionOptions;
 }
 
 export interface RunningServer {
@@ -319,11 +322,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         }, sweepMs).unref()
       : undefined;
 
+  const stopRetention = options.retention ? startRetentionSweep(service, options.clock ?? systemClock, options.retention, logger) : undefined;
+
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= new Promise<void>((resolve) => {
       // Browsers' live streams end first, with a `shutdown` event.
-      const webClosed = Promise.all([web?.close(), metricsListener?.close()]);
+      const webClosed = Promise.all([web?.close(), metricsListener?.close(), stopRetention?.()]);
       clearInterval(sweep);
       // Watch streams never end on their own; tell clients to reconnect and resume.
       watchHub.closeAll('server shutting down; resume with start_revision');

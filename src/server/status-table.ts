@@ -5,7 +5,7 @@
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { CommitRejectedError, DomainError, LimitExceededError, ToolFailedError, type ErrorCode } from '../domain/index.js';
+import { CommitRejectedError, DomainError, LimitExceededError, RevisionCompactedError, ToolFailedError, type ErrorCode } from '../domain/index.js';
 
 export const STATUS_OF: Readonly<Record<ErrorCode, status>> = {
   invalid_request: status.INVALID_ARGUMENT,
@@ -15,6 +15,8 @@ export const STATUS_OF: Readonly<Record<ErrorCode, status>> = {
   session_ended: status.FAILED_PRECONDITION,
   version_conflict: status.ABORTED,
   revision_out_of_range: status.OUT_OF_RANGE,
+  // The trailer below tells it apart from a revision not yet written: resync from a fresh read.
+  revision_compacted: status.OUT_OF_RANGE,
   too_large: status.RESOURCE_EXHAUSTED,
   // The tool's own failure: UNKNOWN is gRPC's code for errors from another
   // error space; the trailer below says which (type) and why (message).
@@ -38,6 +40,9 @@ export const TOOL_ERROR_TRAILER = 'varledger-tool-error-bin';
 
 /** Trailer of a call refused over a limit: milliseconds to wait before retrying (absent: until something is freed). */
 export const RETRY_AFTER_TRAILER = 'varledger-retry-after-ms';
+
+/** Trailer of a call that needed events retention removed: the oldest revision still available. */
+export const OLDEST_REVISION_TRAILER = 'varledger-oldest-revision';
 
 /**
  * Trailers are HTTP/2 headers, and a client refuses headers over its limit
@@ -84,6 +89,11 @@ export function toGrpcError(error: unknown, logger: Logger): GrpcError {
       const metadata = new Metadata();
       const detail = { type: error.errorType.slice(0, MAX_DETAIL_LENGTH), message: details };
       metadata.set(TOOL_ERROR_TRAILER, Buffer.from(JSON.stringify(detail)));
+      result.metadata = metadata;
+    }
+    if (error instanceof RevisionCompactedError) {
+      const metadata = new Metadata();
+      metadata.set(OLDEST_REVISION_TRAILER, String(error.oldestRevision));
       result.metadata = metadata;
     }
     if (error instanceof LimitExceededError && error.retryAfterMs > 0) {

@@ -39,8 +39,9 @@ export function watchHandler(
         position = service.head;
         if (request.includeInitial) initial = initialChanges(session, matches);
       } else {
-        const session = service.peekSession(sessionId);
-        if (!session) throw new DomainError('not_found', `Session not found: ${sessionId}`);
+        // etcd's "required revision has been compacted": the events from `start` on are not all in the log any more.
+        service.requireRetained(start, 'start_revision');
+        const session = service.peekSession(sessionId) ?? (await service.missingSession(sessionId));
         // An ended session's last event is its close or expiry: a watcher
         // starting after it would wait forever, so refuse it as a live watch is.
         if (session.status !== 'active' && start > session.modifiedRevision) requireActive(session, sessionId);

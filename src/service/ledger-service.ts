@@ -13,6 +13,7 @@ import {
   findVariable,
   requireActive,
   requireVariable,
+  RevisionCompactedError,
   type Command,
   type Commit,
   type CreateSession,
@@ -36,6 +37,7 @@ import {
 } from '../domain/index.js';
 import { Projection } from '../projection/projection.js';
 import type { EventStore, LogBatch, ReadOptions } from '../store/event-store.js';
+import { DEFAULT_MAX_SESSIONS, type ArchiveWriter, type CompactionResult } from '../store/compaction.js';
 import { operationVariables } from './commit-results.js';
 import { foldSessionAt } from './past-session.js';
 import type { Digest } from '../store/hash-chain.js';
@@ -111,12 +113,16 @@ export class LedgerService {
   private readonly snapshotEvery: number;
   private readonly snapshotKeep: number;
   private lastSnapshotRevision: Revision;
+  /** The newest revision retention removed (0: none): reads at or below it are out of range. */
+  private horizon: Revision;
   readonly defaultTtlSeconds: number;
 
   private constructor(
     private readonly options: LedgerServiceOptions,
     private readonly projection: Projection,
+    horizon: Revision,
   ) {
+    this.horizon = horizon;
     this.liveness = new SessionLiveness(options.clock, options.store, options.onError ?? (() => {}));
     this.defaultTtlSeconds = options.defaultTtlSeconds ?? DEFAULT_TTL_SECONDS;
     this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
@@ -125,7 +131,11 @@ export class LedgerService {
     this.feed = new ChangeFeed(options.onError ?? (() => {}));
     // Whoever ended a session (this process or another), its liveness bookkeeping goes.
     this.feed.subscribe(({ events }) => {
-      for (const e of events) if (e.kind === 'session_closed' || e.kind === 'session_expired') this.liveness.forget(e.sessionId);
+      for (const e of events) {
+        if (e.kind === 'session_closed' || e.kind === 'session_expired') this.liveness.forget(e.sessionId);
+        // Whoever compacted (this process, the CLI, another node), the horizon moves when the projection folds it.
+        if (e.kind === 'log_compacted') this.horizon = Math.max(this.horizon, e.horizon) as Revision;
+      }
     });
     this.pipeline = new CommandPipeline({
       store: options.store,
@@ -139,7 +149,57 @@ export class LedgerService {
 
   /** Folds the projection from the store (newest snapshot plus the log after it) and starts the service. */
   static async open(options: LedgerServiceOptions): Promise<LedgerService> {
-    return new LedgerService(options, await Projection.load(options.store));
+    const projection = await Projection.load(options.store);
+    return new LedgerService(options, projection, (await options.store.retention()).horizon);
+  }
+
+  /** The oldest revision reads can still ask for: everything at or below the retention horizon was removed. */
+  get oldestRevision(): Revision {
+    return (this.horizon + 1) as Revision;
+  }
+
+  /**
+   * Retention: moves the events of sessions that ended before `endedBefore`
+   * into `archive` and removes them from the log (EventStore.compact), folds
+   * the resulting log_compacted event in (the sessions leave the projection)
+   * and writes a snapshot (the store dropped the older ones). Resolves to the
+   * event, or undefined when no session had ended before then.
+   */
+  async compact(request: { endedBefore: number; archive: ArchiveWriter; maxSessions?: number }): Promise<CompactionResult> {
+    const result = await this.options.store.compact({
+      endedBefore: request.endedBefore,
+      archive: request.archive,
+      maxSessions: request.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      time: this.options.clock.now(),
+      actor: SYSTEM_ACTOR,
+    });
+    if (!result) return undefined;
+    await this.catchUp();
+    await this.snapshot();
+    return result;
+  }
+
+  /**
+   * Why a session is not in the projection: retention removed it
+   * (RevisionCompactedError, OUT_OF_RANGE) or it never existed (NOT_FOUND).
+   * Only called on a miss, so the store lookup costs nothing on the hot path.
+   */
+  async missingSession(sessionId: SessionId): Promise<never> {
+    const compaction = await this.options.store.removedBy(sessionId);
+    if (compaction !== undefined) {
+      throw new RevisionCompactedError(
+        `Session ${sessionId} ended and retention moved its events to an archive (compaction at revision ${compaction})`,
+        this.oldestRevision,
+      );
+    }
+    throw new DomainError('not_found', `Session not found: ${sessionId}`);
+  }
+
+  /** Refuses a read or watch start at or below the retention horizon. */
+  requireRetained(revision: Revision, what = 'Revision'): void {
+    if (revision > 0 && revision <= this.horizon) {
+      throw new RevisionCompactedError(`${what} ${revision} has been compacted`, this.oldestRevision);
+    }
   }
 
   /** The newest revision the projection has applied. */
@@ -211,7 +271,11 @@ export class LedgerService {
 
   async createSession(command: Omit<CreateSession, 'kind' | 'sessionId'> & { sessionId?: SessionId }, actor: string): Promise<SessionView> {
     const sessionId = command.sessionId ?? (this.options.newSessionId() as SessionId);
-    const done = await this.execute(sessionId, actor, (session, ctx) => decide(session, { ...command, kind: 'create_session', sessionId }, ctx));
+    // An archived session's id stays taken: the archive and the audit trail must name one session.
+    if (!this.projection.session(sessionId) && (await this.options.store.removedBy(sessionId)) !== undefined) {
+      throw new DomainError('already_exists', `Session ${sessionId} existed and was moved to an archive by retention; choose another id`);
+    }
+    const done = await this.execute(sessionId, actor, (session, ctx) => decide(session, { ...command, kind: 'create_session', sessionId }, ctx), true);
     return this.view(sessionId, done.session);
   }
 
@@ -219,6 +283,7 @@ export class LedgerService {
   async getSession(sessionId: SessionId): Promise<SessionView> {
     await this.expireIfIdle(sessionId);
     const session = this.projection.session(sessionId);
+    if (!session) await this.missingSession(sessionId);
     if (session?.status === 'active') this.liveness.touch(session);
     return this.view(sessionId);
   }
@@ -373,7 +438,8 @@ export class LedgerService {
     return this.execute(command.sessionId, actor, (session, ctx) => decide(session, command, ctx));
   }
 
-  private async execute(sessionId: SessionId, actor: string, decideEvents: Decider): Promise<Executed> {
+  private async execute(sessionId: SessionId, actor: string, decideEvents: Decider, creating = false): Promise<Executed> {
+    if (!creating && !this.projection.session(sessionId)) await this.missingSession(sessionId);
     if (this.mayBeIdle(sessionId)) await this.expireIfIdle(sessionId);
     const done = await this.pipeline.execute(sessionId, decideEvents, () => this.context(actor));
     const session = this.projection.session(sessionId);
@@ -433,6 +499,7 @@ export class LedgerService {
 
   /** The live session for a call: expired if idle, refused if ended, timer refreshed. */
   private async enter(sessionId: SessionId): Promise<SessionState> {
+    if (!this.projection.session(sessionId)) await this.missingSession(sessionId);
     if (this.mayBeIdle(sessionId)) await this.expireIfIdle(sessionId);
     const session = requireActive(this.projection.session(sessionId), sessionId);
     this.liveness.touch(session);
@@ -461,11 +528,15 @@ export class LedgerService {
     if (atRevision > head) {
       throw new DomainError('revision_out_of_range', `Revision ${atRevision} is beyond the head of the log (${head})`);
     }
+    this.requireRetained(atRevision);
     const live = this.projection.session(sessionId);
     // Nothing changed in this session since atRevision: the live state is that state.
     if (live?.status === 'active' && live.modifiedRevision <= atRevision) return live;
     const past = await foldSessionAt(this.options.store, sessionId, atRevision);
-    if (!past) throw new DomainError('not_found', `Session not found at revision ${atRevision}: ${sessionId}`);
+    if (!past) {
+      if (!live) await this.missingSession(sessionId);
+      throw new DomainError('not_found', `Session not found at revision ${atRevision}: ${sessionId}`);
+    }
     return past;
   }
 }

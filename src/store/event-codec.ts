@@ -48,6 +48,11 @@ interface Payload {
   result?: string;
   error_type?: string;
   message?: string;
+  ended_before?: number;
+  sessions?: string[];
+  events?: number;
+  horizon?: number;
+  archive_sha256?: string;
 }
 
 function payloadOf(event: NewEvent): Payload {
@@ -84,6 +89,14 @@ function payloadOf(event: NewEvent): Payload {
         duration_ms: event.durationMs,
         error_type: event.errorType,
         message: event.message,
+      };
+    case 'log_compacted':
+      return {
+        ended_before: event.endedBefore,
+        sessions: [...event.sessions],
+        events: event.events,
+        horizon: event.horizon,
+        archive_sha256: event.archiveSha256,
       };
     default: {
       const exhaustive: never = event;
@@ -181,6 +194,20 @@ export function fromRow(row: EventRow): StoredEvent {
       if (k === 'tool_completed') return { ...tool, kind: k, durationMs: p.duration_ms ?? 0, result: p.result ?? '' };
       return { ...tool, kind: k, durationMs: p.duration_ms ?? 0, errorType: p.error_type ?? '', message: p.message ?? '' };
     }
+    case 'log_compacted':
+      return {
+        kind: k,
+        revision,
+        commitId,
+        sessionId,
+        time,
+        actor,
+        endedBefore: p.ended_before ?? 0,
+        sessions: (p.sessions ?? []) as SessionId[],
+        events: p.events ?? 0,
+        horizon: (p.horizon ?? 0) as Revision,
+        archiveSha256: p.archive_sha256 ?? '',
+      };
     default: {
       const exhaustive: never = k;
       throw new Error(`unknown event kind ${String(exhaustive)} at revision ${rev}`);

@@ -10,6 +10,7 @@
  * since, and the writer folds the news and decides again.
  */
 import type { NewEvent, Revision, SessionId, SessionState, StoredEvent, VariableId } from '../domain/index.js';
+import type { CompactionRequest, CompactionResult, RetentionState } from './compaction.js';
 import type { Digest } from './hash-chain.js';
 
 export type Durability = 'normal' | 'full';
@@ -131,6 +132,16 @@ export interface EventStore {
   touch(sessionId: SessionId, time: number): Promise<void>;
   /** The newest recorded use of each session that has one. */
   activity(sessionIds: readonly SessionId[]): Promise<Map<SessionId, number>>;
+  /**
+   * Retention: moves the events of sessions that ended before a time into
+   * an archive and removes them, recording it as a log_compacted event, in
+   * one transaction (compaction.ts). Undefined when no session qualified.
+   */
+  compact(request: CompactionRequest): Promise<CompactionResult>;
+  /** What retention removed so far. */
+  retention(): Promise<RetentionState>;
+  /** The revision of the compaction that removed a session, if one did. */
+  removedBy(sessionId: SessionId): Promise<Revision | undefined>;
   readonly snapshots: SnapshotStore;
   /** Tells when others append to the log. */
   readonly notifier: LogNotifier;

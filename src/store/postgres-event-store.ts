@@ -11,7 +11,7 @@
  * The commit NOTIFYs the new head; other nodes' notifiers wake their readers.
  */
 import pg from 'pg';
-import type { Revision, SessionId, StoredEvent, VariableId } from '../domain/index.js';
+import type { NewEvent, Revision, SessionId, StoredEvent, VariableId } from '../domain/index.js';
 import { EVENT_COLUMNS, fromRow, toRow, type EventRow } from './event-codec.js';
 import {
   AppendConflict,
@@ -22,7 +22,9 @@ import {
   type ReadOptions,
   type StorageStats,
 } from './event-store.js';
+import type { CompactionRequest, CompactionResult, RetentionState } from './compaction.js';
 import { chainHash, type Digest } from './hash-chain.js';
+import { compactPostgres } from './postgres-compaction.js';
 import { migratePostgres } from './postgres-migrations.js';
 import { LOG_CHANNEL, PostgresNotifier } from './postgres-notifier.js';
 import { PostgresSnapshots } from './postgres-snapshots.js';
@@ -153,6 +155,46 @@ export class PostgresEventStore implements EventStore {
     });
     this.notifier.notify();
     return outcomes;
+  }
+
+  async compact(request: CompactionRequest): Promise<CompactionResult> {
+    let result: CompactionResult;
+    try {
+      result = await this.inTransaction((client) => compactPostgres(client, request, (c, head, events) => this.appendLocked(c, head, events)));
+    } catch (error) {
+      request.archive.discard();
+      throw error;
+    }
+    if (result) this.notifier.notify();
+    return result;
+  }
+
+  async retention(): Promise<RetentionState> {
+    const { rows } = await this.query<{ horizon: number }>('SELECT coalesce(max(revision), 0) AS horizon FROM removed_revisions');
+    return { horizon: (rows[0]?.horizon ?? 0) as Revision };
+  }
+
+  async removedBy(sessionId: SessionId): Promise<Revision | undefined> {
+    const { rows } = await this.query<{ compaction: number }>('SELECT compaction FROM removed_sessions WHERE session_id = $1', [sessionId]);
+    return rows[0]?.compaction as Revision | undefined;
+  }
+
+  /** Appends one commit after `head` on a client that holds the head row locked. */
+  private async appendLocked(client: pg.PoolClient, head: Digest, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    let { revision, hash } = head;
+    const first = revision + 1;
+    const rows: EventRow[] = [];
+    const hashes: string[] = [];
+    const stored = events.map((event): StoredEvent => {
+      revision++;
+      const row = toRow(event, revision, first);
+      hash = chainHash(hash, row);
+      rows.push(row);
+      hashes.push(hash);
+      return { ...event, revision: revision as Revision, commitId: first as Revision } as StoredEvent;
+    });
+    await client.query(INSERT_BATCH, [...columnsOf(rows), hashes, revision, hash]);
+    return stored;
   }
 
   async touch(sessionId: SessionId, time: number): Promise<void> {

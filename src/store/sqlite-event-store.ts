@@ -18,6 +18,8 @@ import { migrate } from './sqlite-migrations.js';
 import { SnapshotTable } from './sqlite-snapshots.js';
 import { AuditQueries } from './sqlite-audit-queries.js';
 import { EventImporter } from './sqlite-importer.js';
+import { SqliteCompaction } from './sqlite-compaction.js';
+import type { CompactionRequest, CompactionResult } from './compaction.js';
 
 /** Operations valid only inside `SqliteEventStore.write` (tools and tests). */
 export interface WriteTransaction {
@@ -47,6 +49,7 @@ const VALUE_KINDS = "('variable_registered', 'variable_set', 'variable_rolled_ba
 export class SqliteEventStore {
   readonly db: Database.Database;
   readonly snapshots: SnapshotTable;
+  private readonly compaction: SqliteCompaction;
   private readonly statements;
   private readonly tx: WriteTransaction;
   /** Built once: better-sqlite3 makes new wrapper functions on every `transaction()` call. */
@@ -70,6 +73,9 @@ export class SqliteEventStore {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // Takes effect only in a new, empty file (before its first table): retention can then give
+      // freed pages back cheaply (sqlite-compaction.ts); older files are converted on their first compaction.
+      this.db.pragma('auto_vacuum = INCREMENTAL');
       this.db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode survives a process crash (kill -9); FULL also
       // survives power loss at the price of an fsync per commit.
@@ -133,6 +139,7 @@ export class SqliteEventStore {
         .raw(),
     };
     this.snapshots = new SnapshotTable(db);
+    this.compaction = new SqliteCompaction(db);
     this.tx = {
       head: () => this.chainHeadInTx().revision as Revision,
       append: (events) => this.append(events),
@@ -311,6 +318,33 @@ export class SqliteEventStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Retention (compaction.ts): one IMMEDIATE transaction, then the freed
+   * pages go back to the file system. The archive is discarded if the
+   * transaction fails.
+   */
+  compact(request: CompactionRequest): CompactionResult {
+    let result: CompactionResult;
+    try {
+      result = this.write((tx) => this.compaction.compactInTransaction(tx, request));
+    } catch (error) {
+      request.archive.discard();
+      throw error;
+    }
+    if (result) this.compaction.reclaimSpace();
+    return result;
+  }
+
+  /** The newest revision retention removed; 0 when none. */
+  retentionHorizon(): Revision {
+    return this.compaction.horizon();
+  }
+
+  /** The revision of the compaction that removed a session, if one did. */
+  removedBy(sessionId: SessionId): Revision | undefined {
+    return this.compaction.removedBy(sessionId);
   }
 
   /** Filtered reads and name lookups for the audit CLI. */

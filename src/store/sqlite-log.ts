@@ -6,6 +6,7 @@
  */
 import type { Revision, SessionId, StoredEvent, VariableId } from '../domain/index.js';
 import type { AppendCommit, AppendOutcome, EventStore, LogBatch, LogNotifier, ReadOptions, SnapshotStore, StorageStats } from './event-store.js';
+import type { CompactionRequest, CompactionResult, RetentionState } from './compaction.js';
 import type { Digest } from './hash-chain.js';
 import type { SqliteEventStore } from './sqlite-event-store.js';
 import { readLog } from './whole-commits.js';
@@ -121,6 +122,20 @@ export class SqliteLog implements EventStore {
 
   async digest(): Promise<Digest> {
     return this.file.digest();
+  }
+
+  async compact(request: CompactionRequest): Promise<CompactionResult> {
+    const result = this.file.compact(request);
+    if (result) for (const wake of this.appended) wake();
+    return result;
+  }
+
+  async retention(): Promise<RetentionState> {
+    return { horizon: this.file.retentionHorizon() };
+  }
+
+  async removedBy(sessionId: SessionId): Promise<Revision | undefined> {
+    return this.file.removedBy(sessionId);
   }
 
   async touch(sessionId: SessionId, time: number): Promise<void> {

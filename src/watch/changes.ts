@@ -59,6 +59,8 @@ export function commitChanges(applied: readonly AppliedEvent[]): CommitChanges[]
       case 'tool_called':
       case 'tool_completed':
       case 'tool_failed':
+      // An event of the log, never of a watched session.
+      case 'log_compacted':
         break;
       case 'session_closed':
       case 'session_expired':

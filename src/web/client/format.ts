@@ -80,6 +80,7 @@ const KIND_TEXT: Record<string, string> = {
   tool_called: 'called a tool',
   tool_completed: 'tool finished',
   tool_failed: 'tool failed',
+  log_compacted: 'log compacted',
 };
 
 export const kindText = (kind: string): string => KIND_TEXT[kind] ?? kind.replace(/_/g, ' ');

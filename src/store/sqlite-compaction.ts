@@ -1,0 +1,106 @@
+/**
+ * Retention on SQLite (the steps are in compaction.ts), run inside the
+ * store's IMMEDIATE write transaction, then the space is given back to the
+ * file system: `PRAGMA incremental_vacuum` on a file created with
+ * auto_vacuum=INCREMENTAL, or, once, a VACUUM that converts an older file.
+ */
+import type Database from 'better-sqlite3';
+import type { Revision, SessionId, StoredEvent } from '../domain/index.js';
+import { compactionEvent, type ArchivedRow, type CompactionRequest, type CompactionResult } from './compaction.js';
+import { EVENT_COLUMNS } from './event-codec.js';
+import type { WriteTransaction } from './sqlite-event-store.js';
+
+const ARCHIVE_CHUNK = 1_000;
+const IN_SESSIONS = 'IN (SELECT value FROM json_each(?))';
+
+export class SqliteCompaction {
+  private readonly statements;
+
+  constructor(private readonly db: Database.Database) {
+    this.statements = {
+      ended: db
+        .prepare<[number, number], string>(
+          `SELECT session_id FROM events WHERE kind IN ('session_closed', 'session_expired') AND time < ? ORDER BY time, revision LIMIT ?`,
+        )
+        .pluck(),
+      rows: db
+        .prepare<[string], ArchivedRow>(
+          `SELECT ${EVENT_COLUMNS.split(', ')
+            .map((c) => `e.${c}`)
+            .join(', ')}, c.hash FROM events e JOIN event_chain c ON c.revision = e.revision
+           WHERE e.session_id ${IN_SESSIONS} ORDER BY e.revision`,
+        )
+        .raw(),
+      horizon: db.prepare<[], number>('SELECT coalesce(max(revision), 0) FROM removed_revisions').pluck(),
+      removedBy: db.prepare<[string], number>('SELECT compaction FROM removed_sessions WHERE session_id = ?').pluck(),
+      recordSessions: db.prepare<[number, string]>(`INSERT INTO removed_sessions (session_id, compaction) SELECT value, ? FROM json_each(?)`),
+      recordRevisions: db.prepare<[number, string]>(
+        `INSERT INTO removed_revisions (revision, compaction) SELECT revision, ? FROM events WHERE session_id ${IN_SESSIONS}`,
+      ),
+      deleteEvents: db.prepare<[string]>(`DELETE FROM events WHERE session_id ${IN_SESSIONS}`),
+      deleteActivity: db.prepare<[string]>(`DELETE FROM session_activity WHERE session_id ${IN_SESSIONS}`),
+      deleteSnapshotSessions: db.prepare<[number]>('DELETE FROM snapshot_sessions WHERE revision < ?'),
+      deleteSnapshots: db.prepare<[number]>('DELETE FROM snapshots WHERE revision < ?'),
+    };
+  }
+
+  /** The newest removed revision; 0 when nothing was removed. */
+  horizon(): Revision {
+    return this.statements.horizon.get() as Revision;
+  }
+
+  removedBy(sessionId: SessionId): Revision | undefined {
+    return this.statements.removedBy.get(sessionId) as Revision | undefined;
+  }
+
+  /** Must run inside the store's write transaction (`tx`); see compaction.ts for the steps. */
+  compactInTransaction(tx: WriteTransaction, request: CompactionRequest): CompactionResult {
+    const sessions = this.statements.ended.all(request.endedBefore, request.maxSessions) as SessionId[];
+    if (sessions.length === 0) return undefined;
+    const list = JSON.stringify(sessions);
+    let events = 0;
+    let newest = 0;
+    let chunk: ArchivedRow[] = [];
+    try {
+      for (const row of this.statements.rows.iterate(list)) {
+        chunk.push(row);
+        events++;
+        newest = row[0];
+        if (chunk.length >= ARCHIVE_CHUNK) {
+          request.archive.write(chunk);
+          chunk = [];
+        }
+      }
+      request.archive.write(chunk);
+      const archiveSha256 = request.archive.finish();
+      const horizon = Math.max(newest, this.horizon()) as Revision;
+      const [stored] = tx.append([compactionEvent(request, { sessions, events, horizon, archiveSha256 })]);
+      const compaction = (stored as StoredEvent).revision;
+      this.statements.recordSessions.run(compaction, list);
+      this.statements.recordRevisions.run(compaction, list);
+      this.statements.deleteEvents.run(list);
+      this.statements.deleteActivity.run(list);
+      // Older snapshots hold removed sessions; they are a cache, and the next one is written without them.
+      this.statements.deleteSnapshotSessions.run(compaction);
+      this.statements.deleteSnapshots.run(compaction);
+      return stored as CompactionResult;
+    } catch (error) {
+      request.archive.discard();
+      throw error;
+    }
+  }
+
+  /** Gives the freed pages back to the file system (outside any transaction). */
+  reclaimSpace(): void {
+    const INCREMENTAL = 2;
+    if (this.db.pragma('auto_vacuum', { simple: true }) === INCREMENTAL) {
+      this.db.pragma('incremental_vacuum');
+    } else {
+      // A file from before auto_vacuum was set: one full VACUUM converts it, later compactions are incremental.
+      this.db.pragma('auto_vacuum = INCREMENTAL');
+      this.db.exec('VACUUM');
+    }
+    // WAL: the file shrinks when the log is checkpointed; a busy reader just postpones it.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+}
