@@ -8,6 +8,7 @@
 import { status } from '@grpc/grpc-js';
 import test, { type ExecutionContext } from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { SessionId, StoredEvent } from '../../src/domain/index.js';
 import { VariableType } from '../../src/gen/varledger/v1/ledger.js';
@@ -19,6 +20,8 @@ import { chainHash, GENESIS_HASH } from '../../src/store/hash-chain.js';
 import { expectStatus, floatValue, stringValue } from '../helpers/grpc-expect.js';
 import { startLedger, tempDir, type TestLedger, type TestServerOptions } from '../helpers/harness.js';
 import { openWatch, setOp } from '../helpers/watch-helpers.js';
+import { connect, OutOfRangeError, type WatchResync } from '../../src/client/index.js';
+import { take } from '../client/client-fixture.js';
 
 const DAY = 86_400_000;
 const FLOAT = VariableType.VARIABLE_TYPE_FLOAT;
@@ -106,7 +109,7 @@ test('compaction archives the ended sessions, keeps the live ones, links the cha
   const compaction = after.rows[after.rows.length - 1] as EventRow;
   t.is(compaction[4], 'log_compacted');
   t.is(compaction[2], '');
-  for (const row of after.rows) t.is<string | undefined>(chainHash(after.chain.get(row[0] - 1) ?? GENESIS_HASH, row), after.chain.get(row[0]));
+  for (const row of after.rows) t.is(after.chain.get(row[0]), chainHash(after.chain.get(row[0] - 1) ?? GENESIS_HASH, row));
   t.is(after.chain.size, compaction[0]);
 
   t.true(after.pages < before.pages * 0.5, `pages ${before.pages} → ${after.pages}`);
@@ -224,4 +227,53 @@ test('serve --retain-ended archives sessions once they ended longer ago than the
   t.is(readFileSync(join(archiveDir, files[0] as string), 'utf8').trim().split('\n').length, event.events);
   await expectStatus(t, ledger.rpc.call('getSession', { sessionId: 'old' }), status.OUT_OF_RANGE);
   t.is((await ledger.rpc.call('getSession', { sessionId: 'live' })).sessionId, 'live');
+});
+
+test('the client watch resuming below the horizon re-reads the current state, says so, and goes on from there', async (t) => {
+  const ledger = await ledgerFor(t);
+  await mixedLog(ledger);
+  const result = await compact(ledger, join(tempDir().dir, 'a.jsonl'));
+  const client = await connect(ledger.address, { actor: 'watcher' });
+  t.teardown(() => client.close());
+  const resyncs: WatchResync[] = [];
+  const batches = client.session('live').watchBatches(['temperature'], { startRevision: 1, onResync: (r) => resyncs.push(r) });
+
+  const [resynced] = await take(batches, 1);
+  const oldest = Number(result?.horizon) + 1;
+  t.deepEqual(resynced?.resync, { requestedRevision: 1, oldestRevision: oldest });
+  t.deepEqual(resyncs, [{ requestedRevision: 1, oldestRevision: oldest }]);
+  t.true(resynced?.initial);
+  t.deepEqual(
+    resynced?.events.map((e) => [e.kind, e.name, e.variable?.value]),
+    [['initial', 'temperature', 0.7]],
+  );
+
+  await ledger.rpc.call('setVariable', { sessionId: 'live', identifier: 'temperature', value: floatValue(0.9) });
+  const [next] = await take(batches, 1);
+  t.is(next?.resync, undefined);
+  t.deepEqual(
+    next?.events.map((e) => [e.kind, e.variable?.value, e.previousValue]),
+    [['set', 0.9, 0.7]],
+  );
+  await batches.return();
+
+  // Not a compaction: a watch of a removed session fails with the typed error instead of looping.
+  const error = await t.throwsAsync(take(client.session('old-closed').watch(undefined, { startRevision: oldest }), 1));
+  t.true(error instanceof OutOfRangeError && error.compacted && error.oldestRevision === oldest);
+});
+
+test('a file from before auto_vacuum is converted by its first compaction (one VACUUM) and still shrinks', async (t) => {
+  const { dir, remove } = tempDir();
+  t.teardown(remove);
+  const dataPath = join(dir, 'old.db');
+  const old = new Database(dataPath);
+  old.exec('CREATE TABLE older_tool_table (x INTEGER)'); // a table fixes auto_vacuum at NONE, as in files made before it was set
+  old.close();
+  const ledger = await ledgerFor(t, { dataPath });
+  t.is(ledger.server.file!.db.pragma('auto_vacuum', { simple: true }), 0);
+  await mixedLog(ledger);
+  const before = logOf(ledger).pages;
+  await compact(ledger, join(dir, 'a.jsonl'));
+  t.is(ledger.server.file!.db.pragma('auto_vacuum', { simple: true }), 2);
+  t.true(logOf(ledger).pages < before * 0.5);
 });
