@@ -185,6 +185,12 @@ export class LedgerService {
    * Only called on a miss, so the store lookup costs nothing on the hot path.
    */
   async missingSession(sessionId: SessionId): Promise<never> {
+    await this.requireNotRemoved(sessionId);
+    throw new DomainError('not_found', `Session not found: ${sessionId}`);
+  }
+
+  /** Throws RevisionCompactedError if retention removed the session; otherwise returns. */
+  private async requireNotRemoved(sessionId: SessionId): Promise<void> {
     const compaction = await this.options.store.removedBy(sessionId);
     if (compaction !== undefined) {
       throw new RevisionCompactedError(
@@ -192,7 +198,6 @@ export class LedgerService {
         this.oldestRevision,
       );
     }
-    throw new DomainError('not_found', `Session not found: ${sessionId}`);
   }
 
   /** Refuses a read or watch start at or below the retention horizon. */
@@ -439,7 +444,8 @@ export class LedgerService {
   }
 
   private async execute(sessionId: SessionId, actor: string, decideEvents: Decider, creating = false): Promise<Executed> {
-    if (!creating && !this.projection.session(sessionId)) await this.missingSession(sessionId);
+    // A command on a missing session may create it (decide says); on a removed one it is out of range.
+    if (!creating && !this.projection.session(sessionId)) await this.requireNotRemoved(sessionId);
     if (this.mayBeIdle(sessionId)) await this.expireIfIdle(sessionId);
     const done = await this.pipeline.execute(sessionId, decideEvents, () => this.context(actor));
     const session = this.projection.session(sessionId);
@@ -499,7 +505,7 @@ export class LedgerService {
 
   /** The live session for a call: expired if idle, refused if ended, timer refreshed. */
   private async enter(sessionId: SessionId): Promise<SessionState> {
-    if (!this.projection.session(sessionId)) await this.missingSession(sessionId);
+    if (!this.projection.session(sessionId)) await this.requireNotRemoved(sessionId);
     if (this.mayBeIdle(sessionId)) await this.expireIfIdle(sessionId);
     const session = requireActive(this.projection.session(sessionId), sessionId);
     this.liveness.touch(session);
