@@ -22,7 +22,7 @@ DROP TRIGGER events_are_append_only_delete;
 CREATE TRIGGER events_delete_only_removed BEFORE DELETE ON events
 WHEN NOT EXISTS (SELECT 1 FROM removed_revisions WHERE revision = OLD.revision)
 BEGIN
-  SELECT RAISE(ABORT, 'events are append-only (retention deletes only revisions recorded in removed_revisions)');
+  SELECT RAISE(ABORT, 'events are append-only');
 END;
 
 CREATE TRIGGER removed_revisions_are_append_only_update BEFORE UPDATE ON removed_revisions

@@ -132,7 +132,7 @@ export async function writeDemoLedger(path: string, options: { snapshotEvery?: n
 export function tamper(path: string, sql: string): void {
   const db = new Database(path);
   try {
-    for (const trigger of ['events_are_append_only_update', 'events_are_append_only_delete', 'event_chain_is_append_only_update', 'event_chain_is_append_only_delete']) {
+    for (const trigger of ['events_are_append_only_update', 'events_are_append_only_delete', 'events_delete_only_removed', 'event_chain_is_append_only_update', 'event_chain_is_append_only_delete']) {
       db.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
     }
     db.exec(sql);
