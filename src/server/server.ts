@@ -282,7 +282,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         port: options.httpPort,
         service,
         authority,
-        dataPath: file ? options.dataPath : undefined,
+        store: options.storeLocation ?? { kind: 'sqlite', path: options.dataPath },
         logger,
         ...(options.webAccess && { access: options.webAccess }),
         ...(options.tls && { tls: options.tls }),

@@ -54,3 +54,8 @@ function safeDecode(text: string): string {
     return text;
   }
 }
+
+/** The `--store` value (or VARLEDGER_STORE) that names a location: the inverse of parseStoreLocation. */
+export function storeArgument(location: StoreLocation): string {
+  return location.kind === 'sqlite' ? `sqlite:${location.path}` : location.url;
+}

@@ -1,17 +1,28 @@
 /**
- * "Verify now": runs `varledger verify` on the server's database in a child
- * process — the very check the CLI makes (chain from genesis, snapshots),
- * on its own read-only connection and its own core, so a long log cannot
- * stall the server's event loop. One run at a time: a request that arrives
- * while one runs gets that run's result.
+ * "Verify now": runs `varledger verify` on the server's log (its SQLite file
+ * or its PostgreSQL database) in a child process — the very check the CLI
+ * makes (chain from genesis, snapshots), on its own read-only connection and
+ * its own core, so a long log cannot stall the server's event loop. One run
+ * at a time: a request that arrives while one runs gets that run's result.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { storeArgument, type StoreLocation } from '../store/store-location.js';
 import type { VerifyJson } from './api-types.js';
 
 const CLI_PATH = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 /** Output kept from the child: the verdict is one line. */
 const MAX_OUTPUT_CHARS = 4096;
+
+/**
+ * How the child is started. The log travels in VARLEDGER_STORE rather than
+ * on the command line: a process's arguments are visible to every user of
+ * the machine (ps), its environment only to its owner, and a PostgreSQL URL
+ * may hold a password.
+ */
+export function verifyCommandLine(location: StoreLocation, env: NodeJS.ProcessEnv = process.env): { args: string[]; env: NodeJS.ProcessEnv } {
+  return { args: [CLI_PATH, 'verify'], env: { ...env, NO_COLOR: '1', VARLEDGER_STORE: storeArgument(location) } };
+}
 
 export class VerifyJob {
   private running: Promise<VerifyJson> | undefined;
@@ -19,8 +30,8 @@ export class VerifyJob {
   private last: VerifyJson | undefined;
 
   constructor(
-    /** The SQLite file to verify; undefined when the log is not one (PostgreSQL: not yet). */
-    private readonly dataPath: string | undefined,
+    /** The log the server serves. */
+    private readonly location: StoreLocation,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -45,17 +56,9 @@ export class VerifyJob {
   private spawnVerify(): Promise<VerifyJson> {
     const startedAt = this.now();
     const started = performance.now();
-    const dataPath = this.dataPath;
-    if (dataPath === undefined) {
-      const result: VerifyJson = { ok: false, output: 'verify runs on a SQLite log only; this server keeps its log in PostgreSQL', startedAt, durationMs: 0 };
-      this.last = result;
-      return Promise.resolve(result);
-    }
     return new Promise<VerifyJson>((resolve) => {
-      const child = spawn(process.execPath, [CLI_PATH, 'verify', '--data', dataPath], {
-        env: { ...process.env, NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const { args, env } = verifyCommandLine(this.location);
+      const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
       this.child = child;
       let output = '';
       const collect = (chunk: Buffer) => {

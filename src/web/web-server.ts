@@ -9,6 +9,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from 'pino';
+import type { StoreLocation } from '../store/store-location.js';
 import { OPEN_ACCESS, type WebAccess } from './access.js';
 import type { WebLedger } from './ledger-port.js';
 import { LiveFeed } from './live-feed.js';
@@ -20,9 +21,8 @@ export interface WebServerOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly ledger: WebLedger;
-  /** The database file, for "verify now". */
-  /** The SQLite file behind the log, for "verify now"; undefined on PostgreSQL. */
-  readonly dataPath: string | undefined;
+  /** The log (SQLite file or PostgreSQL database), for "verify now". */
+  readonly store: StoreLocation;
   readonly logger: Logger;
   /** Default: no authentication, like the gRPC API without it. */
   readonly access?: WebAccess;
@@ -65,7 +65,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     ...(options.maxLiveStreams !== undefined && { maxStreams: options.maxLiveStreams }),
     onError: (error) => logger.error({ err: error }, 'web live update failed'),
   });
-  const verify = new VerifyJob(options.dataPath);
+  const verify = new VerifyJob(options.store);
   const app = webApp({ ledger: options.ledger, feed, verify, access: options.access ?? OPEN_ACCESS, logger });
   const { tls } = options;
   const server = (

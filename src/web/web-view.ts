@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Authority } from '../auth/authority.js';
 import type { LedgerService } from '../service/ledger-service.js';
+import type { StoreLocation } from '../store/store-location.js';
 import type { WebAccess } from './access.js';
 import { authorityAccess } from './authority-access.js';
 import { webLedger } from './ledger-port.js';
@@ -17,8 +18,8 @@ export interface WebViewOptions {
   readonly port: number;
   readonly service: LedgerService;
   readonly authority: Authority;
-  /** The SQLite file behind the log, for "verify now"; undefined on PostgreSQL. */
-  readonly dataPath: string | undefined;
+  /** The log, for "verify now". */
+  readonly store: StoreLocation;
   readonly logger: Logger;
   /** Overrides the server's authentication (tests, embedding). */
   readonly access?: WebAccess;
@@ -30,7 +31,7 @@ export function startWebView(options: WebViewOptions): Promise<RunningWebServer>
     host: options.host,
     port: options.port,
     ledger: webLedger(options.service),
-    dataPath: options.dataPath,
+    store: options.store,
     logger: options.logger,
     access: options.access ?? authorityAccess(options.authority),
     ...(options.tls && { tls: options.tls }),
