@@ -1,141 +1,9 @@
 import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
-import type { Constraints, NewEvent, Revision, SessionId, StoredEvent, Value, VariableId, VariableRegistered, Version } from '../../src/domain/index.js';
+import type { NewEvent, SessionId } from '../../src/domain/index.js';
+import { created, EVERY_EVENT, registered, rev, S1, S2, set, withRevisions } from './event-samples.js';
 import { openStore, tempDir } from './temp-store.js';
-
-const S1 = 's1' as SessionId;
-const S2 = 's2' as SessionId;
-const rev = (n: number) => n as Revision;
-const vid = (s: string) => s as VariableId;
-const ver = (n: number) => n as Version;
-
-const created = (sessionId = S1, time = 1000): NewEvent => ({
-  kind: 'session_created',
-  sessionId,
-  time,
-  actor: 'boot',
-  metadata: { owner: 'team-ä', empty: '' },
-  ttlSeconds: 3600,
-});
-
-const registered = (name: string, value: Value, sessionId = S1): NewEvent => ({
-  kind: 'variable_registered',
-  sessionId,
-  time: 2000,
-  actor: 'alice',
-  variableId: vid(`var_${name}_1`),
-  version: ver(0),
-  name,
-  type: 'float',
-  value,
-  constraints: {},
-  metadata: {},
-  description: '',
-});
-
-const set = (name: string, version: number, value: Value, sessionId = S1): NewEvent => ({
-  kind: 'variable_set',
-  sessionId,
-  time: 3000 + version,
-  actor: 'bob',
-  variableId: vid(`var_${name}_1`),
-  version: ver(version),
-  value,
-  metadata: { reason: `step ${version}` },
-});
-
-/** Every event kind, and every value kind with its edge values. */
-const EVERY_EVENT: NewEvent[] = [
-  created(),
-  {
-    kind: 'variable_registered',
-    sessionId: S1,
-    time: 2000,
-    actor: 'alice',
-    variableId: vid('var_temperature_1'),
-    version: ver(0),
-    name: 'temperature',
-    type: 'float',
-    value: { kind: 'float', value: 0.7 },
-    constraints: { min: 0, max: 1 },
-    metadata: { unit: 'none' },
-    description: 'sampling temperature — ünïcode',
-  },
-  {
-    kind: 'variable_registered',
-    sessionId: S1,
-    time: 2001,
-    actor: 'alice',
-    variableId: vid('var_mode_2'),
-    version: ver(0),
-    name: 'mode',
-    type: 'choice',
-    value: { kind: 'string', value: 'fast' },
-    constraints: { choices: ['fast', 'slow'] },
-    metadata: {},
-    description: '',
-  },
-  {
-    kind: 'variable_registered',
-    sessionId: S1,
-    time: 2002,
-    actor: 'alice',
-    variableId: vid('var_prompt_3'),
-    version: ver(0),
-    name: 'prompt',
-    type: 'string',
-    value: { kind: 'string', value: '' },
-    constraints: { minLength: 0, maxLength: 10_000, pattern: '^\\p{L}*$' },
-    metadata: {},
-    description: '',
-  },
-  {
-    kind: 'variable_registered',
-    sessionId: S1,
-    time: 2003,
-    actor: 'alice',
-    variableId: vid('var_emb_4'),
-    version: ver(0),
-    name: 'emb',
-    type: 'embedding',
-    value: { kind: 'vector', values: [0.1, -2.5, 1e-300, 1.7976931348623157e308] },
-    constraints: { dimensions: 4 },
-    metadata: {},
-    description: '',
-  },
-  {
-    kind: 'variable_registered',
-    sessionId: S1,
-    time: 2004,
-    actor: 'alice',
-    variableId: vid('var_w_5'),
-    version: ver(0),
-    name: 'w',
-    type: 'tensor',
-    value: { kind: 'tensor', shape: [2, 3], data: [1, 2, 3, 4, 5, 6.5], dtype: 'float32' },
-    constraints: { shape: [2, 3] },
-    metadata: {},
-    description: '',
-  },
-  set('seed', 1, { kind: 'integer', value: 2n ** 63n - 1n }),
-  set('seed', 2, { kind: 'integer', value: -(2n ** 63n) }),
-  set('x', 1, { kind: 'float', value: NaN }),
-  set('x', 2, { kind: 'float', value: -Infinity }),
-  set('x', 3, { kind: 'float', value: Infinity }),
-  set('x', 4, { kind: 'float', value: 5e-324 }),
-  set('s', 1, { kind: 'string', value: 'héllo 🌍 日本語 \u0000 "quoted" \\ \n new line' }),
-  set('b', 1, { kind: 'boolean', value: false }),
-  set('b', 2, { kind: 'boolean', value: true }),
-  set('t', 1, { kind: 'tensor', shape: [1], data: [0], dtype: 'bool' }),
-  { kind: 'variable_deleted', sessionId: S1, time: 4000, actor: 'carol', variableId: vid('var_x_1'), version: ver(4), metadata: { reason: 'done' } },
-  { kind: 'session_expired', sessionId: S1, time: 5000, actor: 'sweeper' },
-  created(S2, 6000),
-  { kind: 'session_closed', sessionId: S2, time: 7000, actor: 'dave' },
-];
-
-const withRevisions = (events: readonly NewEvent[], first: number): StoredEvent[] =>
-  events.map((e, i) => ({ ...e, revision: rev(first + i), commitId: rev(first) }));
 
 test('a new store is empty', (t) => {
   const store = openStore(t, join(tempDir(t), 'ledger.db'));
@@ -227,30 +95,6 @@ test('append outside write is refused', (t) => {
   });
   t.throws(() => escaped?.append([created()]), { message: 'append outside a write transaction' });
   t.is(Number(store.head()), 0);
-});
-
-test('readAfter, readSession and readAll round-trip every event kind and every value kind exactly', (t) => {
-  const path = join(tempDir(t), 'ledger.db');
-  const store = openStore(t, path);
-  store.write((tx) => tx.append(EVERY_EVENT.slice(0, 6)));
-  store.write((tx) => tx.append(EVERY_EVENT.slice(6)));
-  const expected = [...withRevisions(EVERY_EVENT.slice(0, 6), 1), ...withRevisions(EVERY_EVENT.slice(6), 7)];
-  t.deepEqual(store.readAfter(rev(0), 1000), expected);
-  t.deepEqual([...store.readAll()], expected);
-  t.deepEqual(store.readSession(S1, store.head()), expected.filter((e) => e.sessionId === S1));
-  t.deepEqual(store.readSession(S2, store.head()), expected.filter((e) => e.sessionId === S2));
-  // Exactness where deepEqual alone might be lenient:
-  const values = expected.flatMap((e) => ('value' in e ? [e.value] : []));
-  const read = store.readAfter(rev(0), 1000).flatMap((e) => ('value' in e ? [e.value] : []));
-  t.is(read.length, values.length);
-  const seed = read.find((v) => v.kind === 'integer');
-  t.is(seed?.kind === 'integer' ? seed.value : undefined, 2n ** 63n - 1n);
-  t.is(typeof (seed?.kind === 'integer' ? seed.value : undefined), 'bigint');
-  const floats = read.flatMap((v) => (v.kind === 'float' ? [v.value] : []));
-  t.true(floats.some(Number.isNaN));
-  t.true(floats.includes(-Infinity));
-  t.true(floats.includes(Infinity));
-  t.true(floats.includes(5e-324));
 });
 
 test('readAfter honours the start revision and the limit', (t) => {
@@ -361,31 +205,4 @@ test('re-opening the file keeps everything', (t) => {
   t.is(Number(again.head()), EVERY_EVENT.length);
   t.deepEqual([...again.readAll()], before);
   t.deepEqual(again.write((tx) => tx.append([created('s3' as SessionId)])).map((e) => e.revision), [EVERY_EVENT.length + 1]);
-});
-
-test('constraints of every kind round-trip, including infinite bounds', (t) => {
-  const store = openStore(t, join(tempDir(t), 'ledger.db'));
-  const withConstraints = (name: string, constraints: Constraints): NewEvent => ({ ...(registered(name, { kind: 'float', value: 0 }) as VariableRegistered), constraints });
-  const events = [
-    created(),
-    withConstraints('f', { min: -Infinity, max: Infinity }),
-    withConstraints('g', { min: -1.5, max: 2 ** 53 }),
-    withConstraints('s', { minLength: 1, maxLength: 3, pattern: '[a-z]+' }),
-    withConstraints('c', { choices: ['a', 'b'] }),
-    withConstraints('e', { dimensions: 3 }),
-    withConstraints('t', { shape: [2, 3] }),
-    withConstraints('none', {}),
-  ];
-  store.write((tx) => tx.append(events));
-  t.deepEqual(
-    store.readAfter(rev(0), 100).map((e) => (e.kind === 'variable_registered' ? e.constraints : undefined)),
-    events.map((e) => (e.kind === 'variable_registered' ? e.constraints : undefined)),
-  );
-});
-
-test('negative zero survives as a float value', (t) => {
-  const store = openStore(t, join(tempDir(t), 'ledger.db'));
-  store.write((tx) => tx.append([created(), set('x', 1, { kind: 'float', value: -0 })]));
-  const [, event] = store.readAfter(rev(0), 10);
-  t.true(event?.kind === 'variable_set' && event.value.kind === 'float' && Object.is(event.value.value, -0));
 });
