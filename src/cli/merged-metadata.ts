@@ -45,7 +45,9 @@ export class MergedMetadata {
     if (variableId === null) return undefined;
     const seen = this.current.get(variableId);
     let before = seen?.metadata;
-    if (!seen || !this.contiguous) {
+    // A registration starts the metadata afresh: what came before it cannot matter (and a
+    // variable first met at its registration, the usual case, costs no lookup).
+    if (event.kind !== 'variable_registered' && (!seen || !this.contiguous)) {
       for await (const page of this.eventsBetween(variableId, seen?.revision ?? 0, row[0])) {
         for (const skipped of page) before = metadataAfter(before, fromRow(skipped));
       }

@@ -352,14 +352,6 @@ export class SqliteEventStore {
     return new AuditQueries(this.db);
   }
 
-  /**
-   * Runs `fn` inside one read transaction, so every read it makes sees the
-   * same state of the file even while a server appends to it.
-   */
-  readConsistently<T>(fn: () => T): T {
-    return this.db.transaction(fn).deferred();
-  }
-
   /** Starts loading an exported log; throws (writing nothing) unless the log is empty. */
   startImport(): EventImporter {
     return new EventImporter(this.db);
