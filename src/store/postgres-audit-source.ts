@@ -13,12 +13,15 @@ import { PostgresImporter } from './postgres-importer.js';
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR, readApplied } from './postgres-migrations.js';
 import { PG_TYPES } from './postgres-types.js';
 
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export class PostgresAuditSource implements AuditSource, ImportTarget {
   private constructor(private readonly client: pg.Client) {}
 
   /** Connects; `read` checks the schema is fully migrated, `write` migrates it (under the advisory lock). */
   static async open(connectionString: string, mode: 'read' | 'write'): Promise<PostgresAuditSource> {
-    const client = new pg.Client({ connectionString, types: PG_TYPES });
+    // A command run by hand against an unreachable host should say so, not wait for TCP to give up.
+    const client = new pg.Client({ connectionString, types: PG_TYPES, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     // A connection the server drops fails the next query; without a listener it would crash the process.
     client.on('error', () => undefined);
     try {
