@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { Metadata, SessionId, Value, Version } from '../../src/domain/index.js';
 import { LedgerService } from '../../src/service/ledger-service.js';
+import type { EventStore } from '../../src/store/event-store.js';
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
 import { SqliteLog } from '../../src/store/sqlite-log.js';
 
@@ -71,12 +72,16 @@ const S2 = 'exp-43' as SessionId;
  * "sweeper". The service snapshots every `snapshotEvery` events and at close.
  */
 export async function writeDemoLedger(path: string, options: { snapshotEvery?: number; extraSets?: number } = {}): Promise<void> {
+  await writeDemoLedgerTo(new SqliteLog(new SqliteEventStore(path)), options);
+}
+
+/** The same demo ledger into any store (closed afterwards): PostgreSQL gets the very same events and chain. */
+export async function writeDemoLedgerTo(store: EventStore, options: { snapshotEvery?: number; extraSets?: number } = {}): Promise<void> {
   let now = T0;
   const clock = { now: () => now };
   let suffix = 0;
-  const store = new SqliteEventStore(path);
   const service = await LedgerService.open({
-    store: new SqliteLog(store),
+    store,
     clock,
     newIdSuffix: () => (++suffix).toString().padStart(4, '0'),
     newSessionId: () => 'unused',
