@@ -207,8 +207,16 @@ async function closedSessions() {
       const live = restarted.peekSession(parseSessionId(`live${i}`));
       if (live) liveBytes += Buffer.byteLength(encodeSession(live));
     }
-    const newest = file.snapshots.list()[0];
-    const snapshotBytes = newest ? file.snapshots.rows(newest).rows.reduce((n, [, state]) => n + Buffer.byteLength(state), 0) : 0;
+    // The newest snapshot, by kind of row: live sessions' states (what it
+    // should be proportional to), ended sessions' compact rows (one each,
+    // written once at the snapshot after their end), and the rows this
+    // snapshot itself wrote (those changed since the one before).
+    const [newest, previous] = file.snapshots.list();
+    const rows = newest ? file.snapshots.rows(newest).rows : [];
+    const bytes = (list: typeof rows) => list.reduce((n, r) => n + Buffer.byteLength(r.state), 0);
+    const snapshotBytes = bytes(rows.filter((r) => !r.ended));
+    const endedRowBytes = bytes(rows.filter((r) => r.ended));
+    const writtenBytes = bytes(rows.filter((r) => r.revision > (previous?.revision ?? 0)));
     await restarted.close();
     return {
       rssAfter1kMiB: after1k.rss,
@@ -222,6 +230,9 @@ async function closedSessions() {
       restartTarget: '≤ 500 ms',
       snapshotBytes,
       liveStateBytes: liveBytes,
+      endedRowBytes,
+      endedRows: rows.filter((r) => r.ended).length,
+      newestSnapshotWrittenBytes: writtenBytes,
       snapshotRatio: liveBytes > 0 ? round(snapshotBytes / liveBytes, 1) : null,
       snapshotTarget: '≤ 2',
       sessions: CLOSED_SESSIONS,

@@ -23,7 +23,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NewEvent, SessionId, VariableId, Version } from '../src/domain/index.js';
+import type { NewEvent, Revision, SessionId, VariableId, Version } from '../src/domain/index.js';
 import { Projection } from '../src/projection/projection.js';
 import { randomSessionId, randomSuffix, systemClock } from '../src/service/clock.js';
 import { LedgerService } from '../src/service/ledger-service.js';
@@ -64,7 +64,7 @@ export interface StartupFoldResult {
   readonly snapshotWrite: {
     readonly revision: number;
     readonly seconds: number;
-    /** `sum(length(state))` over its snapshot_sessions rows. */
+    /** `sum(length(state))` over its snapshot_states rows. */
     readonly stateBytes: number;
     readonly rows: number;
     /** Growth of the database file (main file + WAL) from writing it. */
@@ -301,12 +301,12 @@ export async function runStartupFold(): Promise<StartupFoldResult> {
       const projection = await Projection.load(new SqliteLog(snapshotStore, { pollMs: 0 }));
       if (projection.head !== total) throw new Error(`snapshot: folded to ${projection.head}, expected ${total}`);
       const snapshotStart = performance.now();
-      if (!snapshotStore.snapshots.write(projection.head, projection.sessions(), systemClock.now())) {
+      if (snapshotStore.snapshots.write({ revision: projection.head, basis: 0 as Revision, changed: projection.sessions(), now: systemClock.now() }) !== 'written') {
         throw new Error('snapshot: a snapshot at the head exists already');
       }
       snapshotWriteSeconds = since(snapshotStart) / 1000;
       const row = snapshotStore.db
-        .prepare<[], { bytes: number | null; rows: number }>('SELECT sum(length(state)) AS bytes, count(*) AS rows FROM snapshot_sessions')
+        .prepare<[], { bytes: number | null; rows: number }>('SELECT sum(length(state)) AS bytes, count(*) AS rows FROM snapshot_states')
         .get();
       stateBytes = row?.bytes ?? 0;
       snapshotRows = row?.rows ?? 0;

@@ -33,6 +33,8 @@ export class Projection {
     private headRevision: Revision,
     /** Revision of the snapshot the fold started from; 0 when none. */
     readonly snapshotRevision: Revision,
+    /** Sessions changed since the last snapshot written (or loaded): the next one writes only these. */
+    private readonly changed: Set<SessionId>,
   ) {}
 
   /**
@@ -44,17 +46,19 @@ export class Projection {
     const snapshot = await store.snapshots.loadLatest(logHead);
     const sessions = snapshot?.sessions ?? new Map<string, SessionState>();
     let head = snapshot?.revision ?? (0 as Revision);
+    const changed = new Set<SessionId>();
     for await (const batch of store.read({ after: head, batchSize: LOAD_BATCH })) {
       if (batch.kind === 'caught_up') break;
       foldSessions(batch.events, sessions, { freeze: false });
       head = (batch.events[batch.events.length - 1] as StoredEvent).revision;
       for (const event of batch.events) {
+        changed.add(event.sessionId);
         if (event.kind === 'session_closed' || event.kind === 'session_expired') {
           sessions.set(event.sessionId, endedForm(sessions.get(event.sessionId) as SessionState));
         }
       }
     }
-    return new Projection(sessions as unknown as Map<string, MutableSession>, head, snapshot?.revision ?? (0 as Revision));
+    return new Projection(sessions as unknown as Map<string, MutableSession>, head, snapshot?.revision ?? (0 as Revision), changed);
   }
 
   /** Every session, in no particular order. */
@@ -80,6 +84,24 @@ export class Projection {
     return this.byId.size;
   }
 
+  /** The sessions changed since the last `snapshotted` revision (a snapshot writes only these). */
+  changedSessions(): SessionState[] {
+    const states: SessionState[] = [];
+    for (const id of this.changed) {
+      const session = this.byId.get(id);
+      if (session) states.push(session as SessionState);
+    }
+    return states;
+  }
+
+  /** A snapshot at `revision` was written: sessions not changed since are no longer news. */
+  snapshotted(revision: Revision): void {
+    for (const id of this.changed) {
+      const session = this.byId.get(id);
+      if (!session || session.modifiedRevision <= revision) this.changed.delete(id);
+    }
+  }
+
   /**
    * Folds events that follow the head, in place. Returns each event
    * with the variable it touched before and after: the change feed.
@@ -92,6 +114,7 @@ export class Projection {
         throw new Error(`projection at ${this.headRevision} cannot apply revision ${event.revision}`);
       }
       applied.push(applyInPlace(this.byId, event));
+      this.changed.add(event.sessionId);
       this.headRevision = event.revision;
       // An ended session keeps only its compact form: memory stays bounded by live sessions.
       if (event.kind === 'session_closed' || event.kind === 'session_expired') {

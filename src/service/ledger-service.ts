@@ -36,7 +36,7 @@ import {
   type VariableState,
 } from '../domain/index.js';
 import { Projection } from '../projection/projection.js';
-import type { EventStore, LogBatch, ReadOptions } from '../store/event-store.js';
+import type { EventStore, LogBatch, ReadOptions, SnapshotWritten } from '../store/event-store.js';
 import { DEFAULT_MAX_SESSIONS, type ArchiveWriter, type CompactionResult } from '../store/compaction.js';
 import { operationVariables } from './commit-results.js';
 import { foldSessionAt } from './past-session.js';
@@ -115,6 +115,8 @@ export class LedgerService {
   private lastSnapshotRevision: Revision;
   /** The newest revision retention removed (0: none): reads at or below it are out of range. */
   private horizon: Revision;
+  /** The newest snapshot this process wrote or started from: the next one writes only what changed since. */
+  private snapshotBasis: Revision;
   readonly defaultTtlSeconds: number;
 
   private constructor(
@@ -128,6 +130,7 @@ export class LedgerService {
     this.snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
     this.snapshotKeep = options.snapshotKeep ?? 0;
     this.lastSnapshotRevision = projection.snapshotRevision;
+    this.snapshotBasis = projection.snapshotRevision;
     this.feed = new ChangeFeed(options.onError ?? (() => {}));
     // Whoever ended a session (this process or another), its liveness bookkeeping goes.
     this.feed.subscribe(({ events }) => {
@@ -419,12 +422,34 @@ export class LedgerService {
     return (done.stored[done.stored.length - 1] as AppliedEvent['event']).revision;
   }
 
-  /** Writes a snapshot at the head unless one is there already; true if written. */
+  /**
+   * Writes a snapshot at the head unless one is there already; true if
+   * written. Only the sessions changed since the last snapshot are written;
+   * when that one is gone (pruned by another process), every session.
+   */
   async snapshot(): Promise<boolean> {
     const head = this.projection.head;
     if (head === 0 || head === this.lastSnapshotRevision) return false;
     this.lastSnapshotRevision = head;
-    return this.options.store.snapshots.write(head, this.projection.sessions(), this.options.clock.now(), this.snapshotKeep);
+    let revision = head;
+    let result = await this.writeSnapshot(revision, this.snapshotBasis);
+    if (result === 'basis_missing') {
+      revision = this.projection.head;
+      result = await this.writeSnapshot(revision, 0 as Revision);
+    }
+    if (result !== 'written') return false;
+    // Concurrent snapshots may finish out of order: the basis only moves forward.
+    if (revision > this.snapshotBasis) {
+      this.snapshotBasis = revision;
+      this.projection.snapshotted(revision);
+    }
+    return true;
+  }
+
+  /** The store reads the states before it first yields: they are the projection's at `revision`. */
+  private writeSnapshot(revision: Revision, basis: Revision): Promise<SnapshotWritten> {
+    const changed = basis === 0 ? this.projection.sessions() : this.projection.changedSessions();
+    return this.options.store.snapshots.write({ revision, basis, changed, now: this.options.clock.now(), keep: this.snapshotKeep });
   }
 
   /** Lets queued commands finish, snapshots (so the next start folds little) and closes the store. */

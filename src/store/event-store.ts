@@ -80,13 +80,44 @@ export interface LogNotifier {
   subscribe(listener: () => void): () => void;
 }
 
-/** Snapshots of the projection: a cache that speeds start-up and past reads. */
+/** One snapshot to write: the sessions that changed since an earlier snapshot, the basis. */
+export interface SnapshotWrite {
+  /** The projection's head: the snapshot is the state after this event. */
+  readonly revision: Revision;
+  /** The snapshot `changed` is relative to; 0: none, and `changed` is every session. */
+  readonly basis: Revision;
+  /**
+   * Every session whose state changed after `basis` (more do no harm), as it
+   * is at `revision`. Read before `write` first yields, so the caller may go
+   * on changing them in place afterwards.
+   */
+  readonly changed: Iterable<SessionState>;
+  readonly now: number;
+  /** Snapshots kept: older ones are pruned; 0 or absent keeps all. */
+  readonly keep?: number;
+}
+
+/**
+ * written; skipped: a snapshot at this revision or a newer one exists (another
+ * process wrote it); basis_missing: the basis is gone (pruned), write again
+ * with basis 0 and every session.
+ */
+export type SnapshotWritten = 'written' | 'skipped' | 'basis_missing';
+
+/**
+ * Snapshots of the projection: a cache that speeds start-up and past reads.
+ * Stored per session (see snapshot-rows.ts): a snapshot writes only the
+ * sessions that changed since the one before, never the whole world.
+ */
 export interface SnapshotStore {
-  /** Writes the sessions as the snapshot at `revision`, pruning all but the newest `keep`; false if one exists. */
-  write(revision: Revision, sessions: Iterable<SessionState>, now: number, keep?: number): Promise<boolean>;
+  write(snapshot: SnapshotWrite): Promise<SnapshotWritten>;
   /** The newest intact snapshot at or below a revision; its states are fresh and unfrozen. */
   loadLatest(atOrBelow?: number): Promise<{ revision: Revision; sessions: Map<string, SessionState> } | undefined>;
-  /** One session from the newest snapshot at or below a revision. */
+  /**
+   * The session's newest intact stored state, while active, at or below a
+   * revision, and the revision it holds from (a fold of its events after that
+   * gives any later state); undefined if none.
+   */
   loadSession(sessionId: SessionId, atOrBelow: Revision): Promise<{ revision: Revision; session: SessionState } | undefined>;
 }
 

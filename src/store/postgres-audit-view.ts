@@ -10,7 +10,7 @@ import type { SessionId, StoredEvent } from '../domain/index.js';
 import { AUDIT_PAGE_ROWS, type AuditView, type ChainedRow, type EventFilter, type Registration, type SnapshotInfo, type SnapshotRows } from './audit-source.js';
 import { EVENT_COLUMNS, fromRow, type EventRow } from './event-codec.js';
 import { GENESIS_HASH, type Digest } from './hash-chain.js';
-import { snapshotChecksum, type SnapshotRow } from './snapshot-codec.js';
+import { rowsIntact } from './snapshot-rows.js';
 
 /** The name a registration gave its variable (the payload is JSON text). */
 const NAME = "(payload::jsonb ->> 'name')";
@@ -137,11 +137,16 @@ export class PostgresAuditView implements AuditView {
   }
 
   async snapshotRows(info: SnapshotInfo): Promise<SnapshotRows> {
-    // Ordered as the checksum was computed (byte order, as SQLite sorts).
-    const rows = await this.rows<SnapshotRow>('SELECT session_id, state FROM snapshot_sessions WHERE revision = $1 ORDER BY session_id COLLATE "C"', [
-      info.revision,
-    ]);
-    return { rows, intact: rows.length === info.sessionCount && snapshotChecksum(rows) === info.checksum };
+    // Each session's newest row at or below the snapshot (rows are per session, see snapshot-rows.ts); byte order, as SQLite sorts.
+    const rows = await this.rows<[string, number | string, string, string]>(
+      `SELECT session_id, revision, state, checksum FROM (
+         SELECT DISTINCT ON (session_id) session_id, revision, state, checksum FROM snapshot_states
+         WHERE revision <= $1 ORDER BY session_id, revision DESC) newest
+       ORDER BY session_id COLLATE "C"`,
+      [info.revision],
+    );
+    const stored = rows.map(([sessionId, revision, state, checksum]) => ({ sessionId, revision: Number(revision), state, checksum }));
+    return { rows: stored.map((r) => [r.sessionId, r.state] as const), intact: rowsIntact(info, stored) };
   }
 
   /** Pages of a query ordered by revision (the first column), each after the last revision of the one before. */

@@ -53,7 +53,9 @@ export async function compactPostgres(client: PoolClient, request: CompactionReq
   ]);
   await client.query('DELETE FROM events WHERE session_id = ANY($1)', [sessions]);
   await client.query('DELETE FROM session_activity WHERE session_id = ANY($1)', [sessions]);
-  // Older snapshots hold removed sessions; they are a cache (snapshot_sessions go with them: ON DELETE CASCADE).
+  // Older snapshots hold removed sessions; they are a cache, and the next one is written without them
+  // (over no basis: every session). The removed sessions' rows go; the others' stay for past reads.
+  await client.query('DELETE FROM snapshot_states WHERE session_id = ANY($1)', [sessions]);
   await client.query('DELETE FROM snapshots WHERE revision < $1', [compaction]);
   return stored as CompactionResult;
 }

@@ -1,97 +1,131 @@
 /**
- * Snapshot rows on PostgreSQL: the same layout and checksum as on SQLite
- * (sqlite-snapshots.ts), so a damaged snapshot is skipped and the log folded
- * instead. Nodes may race to write the snapshot of one revision: the first
- * wins (ON CONFLICT DO NOTHING) and the others report false.
+ * Snapshots on PostgreSQL: the same per-session layout and checks as on
+ * SQLite (snapshot-rows.ts), so a damaged snapshot is skipped and the log
+ * folded instead. Nodes may race to write the snapshot of one revision: the
+ * first wins and the others report `skipped`; rows of one key hold the same
+ * state whoever wrote them.
  */
 import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { Revision, SessionId, SessionState } from '../domain/index.js';
-import type { SnapshotStore } from './event-store.js';
-import { decodeSession, encodeSession, snapshotChecksum, type SnapshotRow } from './snapshot-codec.js';
+import type { SnapshotStore, SnapshotWrite, SnapshotWritten } from './event-store.js';
+import { decodeSession } from './snapshot-codec.js';
+import { nextHeader, rowChecksum, rowsIntact, stateRow, type SnapshotHeader } from './snapshot-rows.js';
 
 type Query = <R extends QueryResultRow>(text: string, values?: unknown[]) => Promise<QueryResult<R>>;
 type InTransaction = <T>(fn: (client: PoolClient) => Promise<T>) => Promise<T>;
 
-interface Info {
-  revision: number;
+interface HeaderRecord {
+  revision: string;
   session_count: number;
   checksum: string;
 }
 
-export class PostgresSnapshots implements SnapshotStore {
-  /** Snapshot revision → whether its rows match its checksum (rows never change once written). */
-  private readonly verified = new Map<number, boolean>();
+interface RowRecord {
+  session_id: string;
+  revision: string;
+  state: string;
+  checksum: string;
+}
 
+const toHeader = (r: HeaderRecord): SnapshotHeader => ({ revision: Number(r.revision), sessionCount: r.session_count, checksum: r.checksum });
+const toRow = (r: RowRecord) => ({ sessionId: r.session_id, revision: Number(r.revision), state: r.state, checksum: r.checksum });
+
+export class PostgresSnapshots implements SnapshotStore {
   constructor(
     private readonly query: Query,
     private readonly inTransaction: InTransaction,
   ) {}
 
-  async write(revision: Revision, sessions: Iterable<SessionState>, now: number, keep = 0): Promise<boolean> {
-    const rows: SnapshotRow[] = [...sessions].map((s): SnapshotRow => [s.id, encodeSession(s)]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  async write(snapshot: SnapshotWrite): Promise<SnapshotWritten> {
+    // Encoded now, before the first await: the caller goes on changing the states.
+    const rows = [...snapshot.changed].map(stateRow);
     return this.inTransaction(async (client) => {
-      const inserted = await client.query(
-        'INSERT INTO snapshots (revision, created_at, session_count, checksum) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-        [revision, now, rows.length, snapshotChecksum(rows)],
-      );
-      if (inserted.rowCount === 0) return false;
-      await client.query('INSERT INTO snapshot_sessions (revision, session_id, state) SELECT $1, * FROM unnest($2::text[], $3::text[])', [
-        revision,
-        rows.map((r) => r[0]),
-        rows.map((r) => r[1]),
-      ]);
-      // A cache: older snapshots only speed up reads far in the past, which the log answers too.
-      if (keep > 0) {
-        await client.query('DELETE FROM snapshots WHERE revision < (SELECT min(revision) FROM (SELECT revision FROM snapshots ORDER BY revision DESC LIMIT $1) newest)', [
-          keep,
-        ]);
+      // One snapshot writer at a time across nodes, so a header is always computed over the newest one.
+      await client.query('LOCK TABLE snapshots IN SHARE ROW EXCLUSIVE MODE');
+      const newest = await client.query<{ max: string | null }>('SELECT max(revision) FROM snapshots');
+      if (Number(newest.rows[0]?.max ?? 0) >= snapshot.revision) return 'skipped';
+      let basis: SnapshotHeader | undefined;
+      const replaced = new Map<string, string>();
+      if (snapshot.basis > 0) {
+        const found = await client.query<HeaderRecord>('SELECT revision, session_count, checksum FROM snapshots WHERE revision = $1', [snapshot.basis]);
+        if (found.rows.length === 0) return 'basis_missing';
+        basis = toHeader(found.rows[0] as HeaderRecord);
+        const old = await client.query<{ session_id: string; checksum: string }>(
+          `SELECT DISTINCT ON (session_id) session_id, checksum FROM snapshot_states
+           WHERE session_id = ANY($1) AND revision <= $2 ORDER BY session_id, revision DESC`,
+          [rows.map((r) => r.sessionId), snapshot.basis],
+        );
+        for (const r of old.rows) replaced.set(r.session_id, r.checksum);
       }
-      return true;
+      const next = nextHeader(snapshot.revision, basis, rows, (sessionId) => replaced.get(sessionId));
+      await client.query('INSERT INTO snapshots (revision, created_at, session_count, checksum) VALUES ($1, $2, $3, $4)', [
+        next.revision,
+        snapshot.now,
+        next.sessionCount,
+        next.checksum,
+      ]);
+      // An upsert: a row of the same key holds the same state, unless it was damaged; then this repairs it.
+      await client.query(
+        `INSERT INTO snapshot_states (session_id, revision, ended, state, checksum)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::text[], $5::text[])
+         ON CONFLICT (session_id, revision) DO UPDATE SET ended = excluded.ended, state = excluded.state, checksum = excluded.checksum`,
+        [rows.map((r) => r.sessionId), rows.map((r) => r.revision), rows.map((r) => r.ended), rows.map((r) => r.state), rows.map((r) => r.checksum)],
+      );
+      if ((snapshot.keep ?? 0) > 0) await this.prune(client, snapshot.keep as number);
+      return 'written';
     });
   }
 
   async loadLatest(atOrBelow = Number.MAX_SAFE_INTEGER): Promise<{ revision: Revision; sessions: Map<string, SessionState> } | undefined> {
-    for (const info of await this.list(atOrBelow)) {
-      const rows = await this.rows(info.revision);
-      if (!this.check(info, rows)) continue;
-      return { revision: info.revision as Revision, sessions: new Map(rows.map(([id, state]) => [id, decodeSession(state)])) };
+    const headers = await this.query<HeaderRecord>(
+      'SELECT revision, session_count, checksum FROM snapshots WHERE revision <= $1 ORDER BY revision DESC',
+      [atOrBelow],
+    );
+    for (const header of headers.rows.map(toHeader)) {
+      const { rows } = await this.query<RowRecord>(
+        `SELECT DISTINCT ON (session_id) session_id, revision, state, checksum FROM snapshot_states
+         WHERE revision <= $1 ORDER BY session_id, revision DESC`,
+        [header.revision],
+      );
+      const decoded = rows.map(toRow);
+      if (!rowsIntact(header, decoded)) continue;
+      try {
+        return { revision: header.revision as Revision, sessions: new Map(decoded.map((r) => [r.sessionId, decodeSession(r.state)])) };
+      } catch {
+        continue;
+      }
     }
     return undefined;
   }
 
   async loadSession(sessionId: SessionId, atOrBelow: Revision): Promise<{ revision: Revision; session: SessionState } | undefined> {
-    for (const info of await this.list(atOrBelow)) {
-      if (!this.verified.has(info.revision)) this.check(info, await this.rows(info.revision));
-      if (!this.verified.get(info.revision)) continue;
-      const { rows } = await this.query<{ state: string }>('SELECT state FROM snapshot_sessions WHERE revision = $1 AND session_id = $2', [
-        info.revision,
-        sessionId,
-      ]);
-      const state = rows[0]?.state;
-      return state === undefined ? undefined : { revision: info.revision as Revision, session: decodeSession(state) };
+    const { rows } = await this.query<RowRecord>(
+      `SELECT session_id, revision, state, checksum FROM snapshot_states
+       WHERE session_id = $1 AND revision <= $2 AND NOT ended ORDER BY revision DESC LIMIT 1`,
+      [sessionId, atOrBelow],
+    );
+    const row = rows[0] && toRow(rows[0]);
+    // A damaged row: the caller folds the session from the log instead.
+    if (!row || rowChecksum(row.sessionId, row.revision, row.state) !== row.checksum) return undefined;
+    try {
+      return { revision: row.revision as Revision, session: decodeSession(row.state) };
+    } catch {
+      return undefined;
     }
-    return undefined;
   }
 
-  private async list(atOrBelow: number): Promise<Info[]> {
-    const { rows } = await this.query<Info>(
-      'SELECT revision, session_count, checksum FROM snapshots WHERE revision <= $1 ORDER BY revision DESC',
-      [atOrBelow],
+  /** Keeps the newest `keep` snapshots, and the rows they need. */
+  private async prune(client: PoolClient, keep: number): Promise<void> {
+    const kept = await client.query<{ revision: string }>('SELECT revision FROM snapshots ORDER BY revision DESC LIMIT 1 OFFSET $1', [keep - 1]);
+    if (kept.rows.length === 0) return;
+    const oldestKept = Number((kept.rows[0] as { revision: string }).revision);
+    const oldest = await client.query<{ min: string }>('SELECT min(revision) FROM snapshots');
+    // Rows superseded, at or below the oldest snapshot kept, by a row that appeared since the last prune.
+    await client.query(
+      `DELETE FROM snapshot_states o USING snapshot_states n
+       WHERE o.session_id = n.session_id AND o.revision < n.revision AND n.revision > $1 AND n.revision <= $2`,
+      [Number(oldest.rows[0]?.min ?? 0), oldestKept],
     );
-    return rows;
-  }
-
-  private async rows(revision: number): Promise<SnapshotRow[]> {
-    const { rows } = await this.query<{ session_id: string; state: string }>(
-      'SELECT session_id, state FROM snapshot_sessions WHERE revision = $1 ORDER BY session_id COLLATE "C"',
-      [revision],
-    );
-    return rows.map((r): SnapshotRow => [r.session_id, r.state]);
-  }
-
-  private check(info: Info, rows: readonly SnapshotRow[]): boolean {
-    const intact = rows.length === info.session_count && snapshotChecksum(rows) === info.checksum;
-    this.verified.set(info.revision, intact);
-    return intact;
+    await client.query('DELETE FROM snapshots WHERE revision < $1', [oldestKept]);
   }
 }

@@ -3,7 +3,6 @@
  * use the event payload encoding (value-codec.ts), so a snapshot row is as
  * readable in the sqlite3 shell as an event.
  */
-import { createHash } from 'node:crypto';
 import type { Metadata, Revision, SessionId, SessionState, SessionStatus, VariableId, VariableState, VariableType, Version } from '../domain/index.js';
 import { decodeConstraints, decodeValue, encodeConstraints, encodeValue, type EncodedConstraints, type EncodedValue } from './value-codec.js';
 
@@ -106,14 +105,4 @@ export function decodeSession(text: string): SessionState {
     names,
     ...(e.ended_variable_count !== undefined && { endedVariableCount: e.ended_variable_count }),
   };
-}
-
-/** One session of a snapshot as stored: its id and encoded state. */
-export type SnapshotRow = [sessionId: string, state: string];
-
-/** SHA-256 over a snapshot's rows in session-id order, checked on load so a damaged snapshot is never trusted. */
-export function snapshotChecksum(rows: Iterable<SnapshotRow>): string {
-  const hash = createHash('sha256');
-  for (const [sessionId, state] of rows) hash.update(sessionId).update('\n').update(state).update('\n');
-  return hash.digest('hex');
 }

@@ -41,7 +41,10 @@ function viewOf(file: SqliteEventStore, queries: AuditQueries): AuditView {
     readSession: async (sessionId, upTo) => file.readSession(sessionId, upTo as Revision),
     chainedRows: () => pagesOf(() => file.rowsWithHashes()),
     snapshots: async (atOrBelow) => file.snapshots.list(atOrBelow),
-    snapshotRows: async (info: SnapshotInfo) => file.snapshots.rows(info),
+    snapshotRows: async (info: SnapshotInfo) => {
+      const { rows, intact } = file.snapshots.rows(info);
+      return { rows: rows.map((r) => [r.sessionId, r.state] as const), intact };
+    },
   };
 }
 

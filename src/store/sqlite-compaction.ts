@@ -39,7 +39,7 @@ export class SqliteCompaction {
       ),
       deleteEvents: db.prepare<[string]>(`DELETE FROM events WHERE session_id ${IN_SESSIONS}`),
       deleteActivity: db.prepare<[string]>(`DELETE FROM session_activity WHERE session_id ${IN_SESSIONS}`),
-      deleteSnapshotSessions: db.prepare<[number]>('DELETE FROM snapshot_sessions WHERE revision < ?'),
+      deleteSnapshotStates: db.prepare<[string]>(`DELETE FROM snapshot_states WHERE session_id ${IN_SESSIONS}`),
       deleteSnapshots: db.prepare<[number]>('DELETE FROM snapshots WHERE revision < ?'),
     };
   }
@@ -80,8 +80,9 @@ export class SqliteCompaction {
       this.statements.recordRevisions.run(compaction, list);
       this.statements.deleteEvents.run(list);
       this.statements.deleteActivity.run(list);
-      // Older snapshots hold removed sessions; they are a cache, and the next one is written without them.
-      this.statements.deleteSnapshotSessions.run(compaction);
+      // Older snapshots hold removed sessions; they are a cache, and the next one is written without them
+      // (over no basis: every session). The removed sessions' rows go; the others' stay for past reads.
+      this.statements.deleteSnapshotStates.run(list);
       this.statements.deleteSnapshots.run(compaction);
       return stored as CompactionResult;
     } catch (error) {

@@ -75,7 +75,7 @@ export class SqliteLog implements EventStore {
     this.notifier = new DataVersionNotifier(file, options.pollMs ?? DEFAULT_POLL_MS);
     const table = file.snapshots;
     this.snapshots = {
-      write: async (revision, sessions, now, keep) => table.write(revision, sessions, now, keep),
+      write: async (snapshot) => table.write(snapshot),
       loadLatest: async (atOrBelow) => table.loadLatest(atOrBelow),
       loadSession: async (sessionId, atOrBelow) => table.loadSession(sessionId, atOrBelow),
     };

@@ -1,12 +1,13 @@
 /**
- * Snapshot rows in SQLite: the projection at a revision, one row per
- * session, with a checksum over the rows so a damaged snapshot is skipped
- * (and the log folded instead) rather than trusted.
+ * Snapshots in SQLite, per session (see snapshot-rows.ts): a header per
+ * snapshot, and a row per session state a snapshot saw change. A damaged
+ * snapshot is skipped (and the log folded instead) rather than trusted.
  */
-import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Revision, SessionId, SessionState } from '../domain/index.js';
-import { decodeSession, encodeSession, snapshotChecksum, type SnapshotRow } from './snapshot-codec.js';
+import type { SnapshotWrite, SnapshotWritten } from './event-store.js';
+import { decodeSession } from './snapshot-codec.js';
+import { nextHeader, rowChecksum, rowsIntact, stateRow, type SnapshotHeader, type StateRow } from './snapshot-rows.js';
 
 export interface LoadedSnapshot {
   readonly revision: Revision;
@@ -14,64 +15,86 @@ export interface LoadedSnapshot {
   readonly sessions: Map<string, SessionState>;
 }
 
-export interface SnapshotInfo {
-  readonly revision: Revision;
+export interface SnapshotInfo extends SnapshotHeader {
   readonly createdAt: number;
-  readonly sessionCount: number;
-  readonly checksum: string;
 }
 
-type Row = SnapshotRow;
-const checksumOf = snapshotChecksum;
+interface RowRecord {
+  sessionId: string;
+  revision: number;
+  ended: number;
+  state: string;
+  checksum: string;
+}
+
+const toRow = (r: RowRecord): StateRow => ({ ...r, ended: r.ended === 1 });
 
 export class SnapshotTable {
-  private readonly insertSnapshot: Database.Statement<[number, number, number, string]>;
-  private readonly insertSession: Database.Statement<[number, string, string]>;
   private readonly selectInfos: Database.Statement<[number], SnapshotInfo>;
-  private readonly selectRows: Database.Statement<[number], Row>;
-  private readonly selectSessionRow: Database.Statement<[number, string], string>;
-  /** Snapshot revision → whether its rows match its checksum, for past reads. */
-  private readonly verified = new Map<number, boolean>();
-  private readonly writeAll: (revision: number, now: number, rows: readonly Row[], keep: number) => boolean;
+  private readonly selectRows: Database.Statement<[number], RowRecord>;
+  private readonly selectLiveRow: Database.Statement<[string, number], RowRecord>;
+  private readonly writeAll: (snapshot: SnapshotWrite, rows: readonly StateRow[]) => SnapshotWritten;
 
   constructor(db: Database.Database) {
-    this.insertSnapshot = db.prepare(
-      'INSERT OR IGNORE INTO snapshots (revision, created_at, session_count, checksum) VALUES (?, ?, ?, ?)',
-    );
-    this.insertSession = db.prepare('INSERT INTO snapshot_sessions (revision, session_id, state) VALUES (?, ?, ?)');
     this.selectInfos = db.prepare<[number], SnapshotInfo>(
       `SELECT revision, created_at AS createdAt, session_count AS sessionCount, checksum
        FROM snapshots WHERE revision <= ? ORDER BY revision DESC`,
     );
-    this.selectRows = db
-      .prepare<[number], Row>('SELECT session_id, state FROM snapshot_sessions WHERE revision = ? ORDER BY session_id')
-      .raw();
-    this.selectSessionRow = db
-      .prepare<[number, string], string>('SELECT state FROM snapshot_sessions WHERE revision = ? AND session_id = ?')
+    // SQLite takes the bare columns from the row that has the max().
+    this.selectRows = db.prepare<[number], RowRecord>(
+      `SELECT session_id AS sessionId, max(revision) AS revision, ended, state, checksum
+       FROM snapshot_states WHERE revision <= ? GROUP BY session_id ORDER BY session_id`,
+    );
+    this.selectLiveRow = db.prepare<[string, number], RowRecord>(
+      `SELECT session_id AS sessionId, revision, ended, state, checksum FROM snapshot_states
+       WHERE session_id = ? AND revision <= ? AND ended = 0 ORDER BY revision DESC LIMIT 1`,
+    );
+    const newest = db.prepare<[], number>('SELECT max(revision) FROM snapshots').pluck();
+    const header = db.prepare<[number], SnapshotHeader>('SELECT revision, session_count AS sessionCount, checksum FROM snapshots WHERE revision = ?');
+    const replaced = db
+      .prepare<[string, number], string>('SELECT checksum FROM snapshot_states WHERE session_id = ? AND revision <= ? ORDER BY revision DESC LIMIT 1')
       .pluck();
-    const pruneSessions = db.prepare<[number]>(
-      'DELETE FROM snapshot_sessions WHERE revision < (SELECT min(revision) FROM (SELECT revision FROM snapshots ORDER BY revision DESC LIMIT ?))',
+    const insertHeader = db.prepare<[number, number, number, string]>(
+      'INSERT OR IGNORE INTO snapshots (revision, created_at, session_count, checksum) VALUES (?, ?, ?, ?)',
     );
-    const pruneSnapshots = db.prepare<[number]>(
-      'DELETE FROM snapshots WHERE revision < (SELECT min(revision) FROM (SELECT revision FROM snapshots ORDER BY revision DESC LIMIT ?))',
+    // An upsert: a row of the same key holds the same state, unless it was damaged; then this repairs it.
+    const upsertRow = db.prepare<[string, number, number, string, string]>(
+      `INSERT INTO snapshot_states (session_id, revision, ended, state, checksum) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (session_id, revision) DO UPDATE SET ended = excluded.ended, state = excluded.state, checksum = excluded.checksum`,
     );
-    this.writeAll = db.transaction((revision: number, now: number, rows: readonly Row[], keep: number) => {
-      // Another process may have written this revision's snapshot already.
-      if (this.insertSnapshot.run(revision, now, rows.length, checksumOf(rows)).changes === 0) return false;
-      for (const [sessionId, state] of rows) this.insertSession.run(revision, sessionId, state);
+    const nthNewest = db.prepare<[number], number>('SELECT revision FROM snapshots ORDER BY revision DESC LIMIT 1 OFFSET ?').pluck();
+    const oldest = db.prepare<[], number>('SELECT min(revision) FROM snapshots').pluck();
+    // Rows superseded, at or below the oldest snapshot kept, by a row that appeared since the last prune.
+    const pruneRows = db.prepare<[number, number]>(
+      `DELETE FROM snapshot_states WHERE (session_id, revision) IN (
+         SELECT o.session_id, o.revision FROM snapshot_states n
+         JOIN snapshot_states o ON o.session_id = n.session_id AND o.revision < n.revision
+         WHERE n.revision > ? AND n.revision <= ?)`,
+    );
+    const pruneHeaders = db.prepare<[number]>('DELETE FROM snapshots WHERE revision < ?');
+
+    this.writeAll = db.transaction((snapshot: SnapshotWrite, rows: readonly StateRow[]): SnapshotWritten => {
+      // Another process may have written this revision's snapshot, or a newer one, already.
+      if ((newest.get() ?? 0) >= snapshot.revision) return 'skipped';
+      const basis = snapshot.basis > 0 ? header.get(snapshot.basis) : undefined;
+      if (snapshot.basis > 0 && !basis) return 'basis_missing';
+      const next = nextHeader(snapshot.revision, basis, rows, (sessionId) => replaced.get(sessionId, snapshot.basis));
+      insertHeader.run(snapshot.revision, snapshot.now, next.sessionCount, next.checksum);
+      for (const row of rows) upsertRow.run(row.sessionId, row.revision, row.ended ? 1 : 0, row.state, row.checksum);
+      const keep = snapshot.keep ?? 0;
       // Snapshots are a cache: older ones only speed up reads far in the past, which the log answers too.
-      if (keep > 0) {
-        pruneSessions.run(keep);
-        pruneSnapshots.run(keep);
+      const oldestKept = keep > 0 ? nthNewest.get(keep - 1) : undefined;
+      if (oldestKept !== undefined) {
+        pruneRows.run(oldest.get() ?? 0, oldestKept);
+        pruneHeaders.run(oldestKept);
       }
-      return true;
+      return 'written';
     });
   }
 
-  /** Writes the sessions as the snapshot at `revision`, keeping the newest `keep` (0: all); false if one exists. */
-  write(revision: Revision, sessions: Iterable<SessionState>, now: number, keep = 0): boolean {
-    const rows: Row[] = [...sessions].map((s): Row => [s.id, encodeSession(s)]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    return this.writeAll(revision, now, rows, keep);
+  /** Writes a snapshot: only the changed sessions' rows, and a header checked against them. */
+  write(snapshot: SnapshotWrite): SnapshotWritten {
+    return this.writeAll(snapshot, [...snapshot.changed].map(stateRow));
   }
 
   /** Snapshots at or below a revision, newest first. */
@@ -79,11 +102,15 @@ export class SnapshotTable {
     return this.selectInfos.all(atOrBelow);
   }
 
-  /** Decodes one snapshot; undefined if its rows do not match its checksum. */
+  /** Decodes one snapshot; undefined if its rows do not match its header. */
   load(info: SnapshotInfo): LoadedSnapshot | undefined {
     const rows = this.selectRows.all(info.revision);
-    if (rows.length !== info.sessionCount || checksumOf(rows) !== info.checksum) return undefined;
-    return { revision: info.revision, sessions: new Map(rows.map(([id, state]) => [id, decodeSession(state)])) };
+    if (!rowsIntact(info, rows)) return undefined;
+    try {
+      return { revision: info.revision as Revision, sessions: new Map(rows.map((r) => [r.sessionId, decodeSession(r.state)])) };
+    } catch {
+      return undefined;
+    }
   }
 
   /** The newest intact snapshot at or below a revision. */
@@ -96,40 +123,23 @@ export class SnapshotTable {
   }
 
   /**
-   * One session from the newest intact snapshot at or below a revision
-   * (fresh, unfrozen); undefined when that snapshot does not hold it.
+   * The session's newest intact stored state, while active, at or below a
+   * revision (fresh, unfrozen), and the revision it holds from.
    */
   loadSession(sessionId: SessionId, atOrBelow: Revision): { revision: Revision; session: SessionState } | undefined {
-    for (const info of this.list(atOrBelow)) {
-      if (!this.isIntact(info)) continue;
-      const state = this.selectSessionRow.get(info.revision, sessionId);
-      if (state === undefined) return undefined;
-      const session = decodeSession(state);
-      // An ended session is stored without its variables: past reads fold it from the log instead.
-      return session.endedVariableCount === undefined ? { revision: info.revision, session } : undefined;
+    const row = this.selectLiveRow.get(sessionId, atOrBelow);
+    // A damaged row: the caller folds the session from the log instead.
+    if (!row || rowChecksum(row.sessionId, row.revision, row.state) !== row.checksum) return undefined;
+    try {
+      return { revision: row.revision as Revision, session: decodeSession(row.state) };
+    } catch {
+      return undefined;
     }
-    return undefined;
   }
 
-  /** One snapshot's rows as stored (undecoded), and whether they match its count and checksum. */
-  rows(info: Pick<SnapshotInfo, 'sessionCount' | 'checksum'> & { readonly revision: number }) {
+  /** One snapshot's rows as stored (undecoded), session id order, and whether they match its header. */
+  rows(info: SnapshotHeader): { rows: StateRow[]; intact: boolean } {
     const rows = this.selectRows.all(info.revision);
-    return { rows, intact: rows.length === info.sessionCount && checksumOf(rows) === info.checksum };
-  }
-
-  /** Checks a snapshot's rows against its checksum, once per snapshot (they never change once written). */
-  private isIntact(info: SnapshotInfo): boolean {
-    let intact = this.verified.get(info.revision);
-    if (intact === undefined) {
-      const hash = createHash('sha256');
-      let count = 0;
-      for (const [sessionId, state] of this.selectRows.iterate(info.revision)) {
-        hash.update(sessionId).update('\n').update(state).update('\n');
-        count++;
-      }
-      intact = count === info.sessionCount && hash.digest('hex') === info.checksum;
-      this.verified.set(info.revision, intact);
-    }
-    return intact;
+    return { rows: rows.map(toRow), intact: rowsIntact(info, rows) };
   }
 }

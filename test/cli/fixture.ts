@@ -133,6 +133,14 @@ export async function writeDemoLedgerTo(store: EventStore, options: { snapshotEv
   await service.close();
 }
 
+/**
+ * SQL selecting the stored row that holds a session's state in the snapshot
+ * at a revision (its newest at or below it: rows are per session, shared by
+ * the snapshots that hold them).
+ */
+export const rowOf = (sessionId: string, revision: number): string =>
+  `session_id = '${sessionId}' AND revision = (SELECT max(revision) FROM snapshot_states WHERE session_id = '${sessionId}' AND revision <= ${revision})`;
+
 /** Edits a database behind the ledger's back: drops the append-only triggers, then runs `sql`. */
 export function tamper(path: string, sql: string): void {
   const db = new Database(path);

@@ -1,6 +1,6 @@
 /** `varledger replay`: the log alone rebuilds the projection, and the snapshots agree with it. */
 import test from 'ava';
-import { cli, demoLedger, tamper } from './fixture.js';
+import { cli, demoLedger, rowOf, tamper } from './fixture.js';
 
 // 13 demo events + 25 sets, a snapshot every 10 events and one at close: at 10, 20, 30 and 38.
 const withSnapshots = (t: { teardown(fn: () => void): void }) => demoLedger(t, { snapshotEvery: 10, extraSets: 25 });
@@ -19,7 +19,7 @@ test('replay rebuilds the projection and every snapshot matches it', async (t) =
 
 test('a snapshot whose state was changed is reported, and only up to the replayed revision', async (t) => {
   const data = await withSnapshots(t);
-  tamper(data, `UPDATE snapshot_sessions SET state = json_set(state, '$.variables[0].value.float', 42) WHERE revision = 30 AND session_id = 'exp-42'`);
+  tamper(data, `UPDATE snapshot_states SET state = json_set(state, '$.variables[0].value.float', 42) WHERE ${rowOf('exp-42', 30)}`);
   const run = await cli(['replay', '--data', data]);
   t.is(run.code, 1, run.stdout);
   t.regex(run.stdout, /^MISMATCH snapshot at revision 30: session exp-42 differs from the log at variables\[0\]\.value\.float$/m);
@@ -31,7 +31,7 @@ test('a snapshot whose state was changed is reported, and only up to the replaye
 
 test('a snapshot missing a session is reported', async (t) => {
   const data = await withSnapshots(t);
-  tamper(data, `DELETE FROM snapshot_sessions WHERE revision = 20 AND session_id = 'exp-43'`);
+  tamper(data, `DELETE FROM snapshot_states WHERE session_id = 'exp-43'`);
   const run = await cli(['replay', '--data', data, '--json']);
   t.is(run.code, 1);
   t.like(JSON.parse(run.stdout), { ok: false, mismatches: [{ revision: 20, problem: 'session exp-43 is missing from it' }] });

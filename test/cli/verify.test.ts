@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
 import { formatDigest } from '../../src/store/hash-chain.js';
-import { cli, demoLedger, tamper, tempDir } from './fixture.js';
+import { cli, demoLedger, rowOf, tamper, tempDir } from './fixture.js';
 
 function chainAt(path: string, revision: number): string {
   const store = new SqliteEventStore(path, { readonly: true });
@@ -76,7 +76,7 @@ for (const c of tampering) {
 
 test('a snapshot that differs from a fresh fold fails verification', async (t) => {
   const data = await demoLedger(t, { snapshotEvery: 5 });
-  tamper(data, `UPDATE snapshot_sessions SET state = replace(state, '"owner":"alice"', '"owner":"eve"') WHERE revision = 10`);
+  tamper(data, `UPDATE snapshot_states SET state = replace(state, '"owner":"alice"', '"owner":"eve"') WHERE ${rowOf('exp-42', 10)}`);
   const run = await cli(['verify', '--data', data]);
   t.is(run.code, 1);
   t.regex(run.stdout, /^FAILED at revision 10: snapshot mismatch: session exp-42 differs from the log at metadata\.owner/);

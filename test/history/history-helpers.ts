@@ -71,17 +71,25 @@ export const snapshotRevisions = (path: string): number[] =>
 
 /**
  * Damages snapshots so that trusting them would give wrong answers: each
- * session row stays valid JSON, but every variable's version and value
- * change (and the session's status flips). `how: 'garbage'` writes text
- * that is not JSON at all. Returns how many rows were changed.
+ * session row a snapshot holds (its sessions' newest rows at or below its
+ * revision; rows are shared by the snapshots that hold them) stays valid
+ * JSON, but every variable's version and value change (and the session's
+ * status flips). `how: 'garbage'` writes text that is not JSON at all.
+ * Returns how many rows were changed.
  */
 export function corruptSnapshots(path: string, revisions: readonly number[], how: 'plausible' | 'garbage' = 'plausible'): number {
   return withRawDb(path, (db) => {
-    const select = db.prepare<[number], { session_id: string; state: string }>('SELECT session_id, state FROM snapshot_sessions WHERE revision = ?');
-    const update = db.prepare('UPDATE snapshot_sessions SET state = ? WHERE revision = ? AND session_id = ?');
+    const select = db.prepare<[number], { session_id: string; revision: number; state: string }>(
+      'SELECT session_id, max(revision) AS revision, state FROM snapshot_states WHERE revision <= ? GROUP BY session_id',
+    );
+    const update = db.prepare('UPDATE snapshot_states SET state = ? WHERE session_id = ? AND revision = ?');
+    const done = new Set<string>();
     let changed = 0;
     for (const revision of revisions) {
       for (const row of select.all(revision)) {
+        const key = `${row.session_id}@${row.revision}`;
+        if (done.has(key)) continue;
+        done.add(key);
         let state: string;
         if (how === 'garbage') {
           state = `{"id": "${row.session_id}", truncated`;
@@ -97,19 +105,22 @@ export function corruptSnapshots(path: string, revisions: readonly number[], how
           }
           state = JSON.stringify(parsed);
         }
-        changed += update.run(state, revision, row.session_id).changes;
+        changed += update.run(state, row.session_id, row.revision).changes;
       }
     }
     return changed;
   });
 }
 
-/** Removes snapshots (a cache: no trigger guards them), as if they had never been written. */
+/**
+ * Removes snapshots (a cache: no trigger guards them), as if they had never
+ * been written: their headers, and the rows no remaining snapshot can hold
+ * (those above the newest one left).
+ */
 export function deleteSnapshots(path: string, revisions: readonly number[]): void {
   withRawDb(path, (db) => {
-    for (const revision of revisions) {
-      db.prepare('DELETE FROM snapshot_sessions WHERE revision = ?').run(revision);
-      db.prepare('DELETE FROM snapshots WHERE revision = ?').run(revision);
-    }
+    for (const revision of revisions) db.prepare('DELETE FROM snapshots WHERE revision = ?').run(revision);
+    const newest = (db.prepare('SELECT max(revision) FROM snapshots').pluck().get() as number | null) ?? 0;
+    db.prepare('DELETE FROM snapshot_states WHERE revision > ?').run(newest);
   });
 }

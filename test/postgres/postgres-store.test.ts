@@ -6,6 +6,7 @@
  * triggers are tested with the migrations.)
  */
 import test from 'ava';
+import pg from 'pg';
 import type { Revision, StoredEvent } from '../../src/domain/index.js';
 import { openImportTarget } from '../../src/store/open-audit-source.js';
 import { toRow } from '../../src/store/event-codec.js';
@@ -24,7 +25,16 @@ async function openStore(t: { teardown(fn: () => unknown): void }, url: string):
 
 eventStoreContract(test, 'postgres', async (t) => {
   const url = await freshDatabase();
-  return { location: { kind: 'postgres', url }, open: () => openStore(t, url) };
+  const exec = async (sql: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  return { location: { kind: 'postgres', url }, open: () => openStore(t, url), exec };
 });
 
 test('postgres: a node following the log sees an import as soon as it commits', async (t) => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { buildSync, transformSync } from 'esbuild';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
-import { tamper, writeDemoLedger } from '../cli/fixture.js';
+import { rowOf, tamper, writeDemoLedger } from '../cli/fixture.js';
 import { startLedger, type TestLedger } from '../helpers/harness.js';
 import { maskTimings, readmeBlocks, transcript, type Block } from './readme-blocks.js';
 
@@ -141,7 +141,7 @@ async function demoFolder(t: ExecutionContext): Promise<string> {
   const dir = scratch(t, 'varledger-readme-demo-');
   for (const name of ['demo.db', 'tampered.db', 'snapbad.db']) await writeDemoLedger(join(dir, name), { snapshotEvery: 5 });
   tamper(join(dir, 'tampered.db'), "UPDATE events SET payload = replace(payload, 'best val loss', 'best val lost') WHERE revision = 6");
-  tamper(join(dir, 'snapbad.db'), `UPDATE snapshot_sessions SET state = json_set(state, '$.variables[0].value.float', 42) WHERE revision = 10 AND session_id = 'exp-42'`);
+  tamper(join(dir, 'snapbad.db'), `UPDATE snapshot_states SET state = json_set(state, '$.variables[0].value.float', 42) WHERE ${rowOf('exp-42', 10)}`);
   return dir;
 }
 

@@ -10,7 +10,7 @@
  * on one PostgreSQL database.
  */
 import type { ExecutionContext, TestFn } from 'ava';
-import type { Constraints, NewEvent, SessionId, StoredEvent, VariableRegistered } from '../../src/domain/index.js';
+import type { Constraints, NewEvent, SessionId, SessionState, StoredEvent, VariableRegistered } from '../../src/domain/index.js';
 import { evolve } from '../../src/domain/evolve.js';
 import { AppendConflict, type EventStore, type LogBatch } from '../../src/store/event-store.js';
 import { toRow, type EventRow } from '../../src/store/event-codec.js';
@@ -24,6 +24,8 @@ export interface FreshLog {
   readonly location: StoreLocation;
   /** Opens one more store on the log (another process or node); closed at teardown. */
   open(): Promise<EventStore>;
+  /** Runs SQL on the log behind the stores' backs (damage a cache, as a disk or an operator might). */
+  exec(sql: string): Promise<void>;
 }
 
 export type LogFactory = (t: ExecutionContext) => Promise<FreshLog>;
@@ -216,20 +218,50 @@ export function eventStoreContract(test: TestFn, name: string, freshLog: LogFact
     t.is((await stores[1]!.digest()).hash, chainOf(events));
   });
 
-  test(`${name}: snapshots are written once per revision across stores, loaded back, and pruned to the newest N`, async (t) => {
+  test(`${name}: snapshots per session: written once per revision across stores, loaded back, pruned to the newest N, damage skipped`, async (t) => {
     const log = await freshLog(t);
     const a = await log.open();
     const b = await log.open();
-    const session = (id: string) => evolve(undefined, [{ ...created(sid(id)), revision: rev(1), commitId: rev(1) } as StoredEvent]);
-    t.true(await a.snapshots.write(rev(5), [session('s1'), session('s2')], 10, 2));
-    t.false(await b.snapshots.write(rev(5), [session('s1')], 11, 2));
-    t.true(await a.snapshots.write(rev(7), [session('s1')], 12, 2));
-    t.true(await a.snapshots.write(rev(9), [session('s3')], 13, 2));
-    t.is(await b.snapshots.loadLatest(6), undefined); // revision 5 was pruned
-    const latest = await b.snapshots.loadLatest();
-    t.is(Number(latest?.revision), 9);
-    t.deepEqual([...(latest?.sessions.keys() ?? [])], ['s3']);
-    t.is(Number((await b.snapshots.loadSession(sid('s1'), rev(8)))?.revision), 7);
+    // A session as of revision `at`: created at `at`, or created at 1 and changed (a variable registered) at `at`.
+    const session = (id: string, at: number, changed = false): SessionState =>
+      changed
+        ? evolve(undefined, [
+            { ...created(sid(id)), revision: rev(1), commitId: rev(1) } as StoredEvent,
+            { ...registered('x', { kind: 'float', value: at }, sid(id)), revision: rev(at), commitId: rev(at) } as StoredEvent,
+          ])
+        : evolve(undefined, [{ ...created(sid(id)), revision: rev(at), commitId: rev(at) } as StoredEvent]);
+    const write = (store: EventStore, revision: number, basis: number, changed: SessionState[]) =>
+      store.snapshots.write({ revision: rev(revision), basis: rev(basis), changed, now: revision * 10, keep: 2 });
+    const states = async (store: EventStore, atOrBelow?: number) => {
+      const loaded = await store.snapshots.loadLatest(atOrBelow);
+      return loaded && { revision: Number(loaded.revision), sessions: Object.fromEntries([...loaded.sessions].map(([id, s]) => [id, Number(s.modifiedRevision)])) };
+    };
+
+    t.is(await write(a, 5, 0, [session('s1', 1), session('s2', 2)]), 'written');
+    t.is(await write(b, 5, 0, [session('s1', 1)]), 'skipped');
+    // Only s1 changed: s2 comes from its row of revision 2.
+    t.is(await write(a, 7, 5, [session('s1', 6, true)]), 'written');
+    t.deepEqual(await states(b), { revision: 7, sessions: { s1: 6, s2: 2 } });
+    t.deepEqual(await states(b, 6), { revision: 5, sessions: { s1: 1, s2: 2 } });
+    t.is((await b.snapshots.loadLatest())?.sessions.get('s1')?.variables.size, 1);
+    t.is(await write(a, 9, 7, [session('s3', 8)]), 'written');
+    t.is(await states(b, 6), undefined); // revision 5 was pruned
+    t.deepEqual(await states(b), { revision: 9, sessions: { s1: 6, s2: 2, s3: 8 } });
+    // Past reads: the newest row at or below; s1's row of revision 1 went with the snapshot at 5.
+    t.is(Number((await b.snapshots.loadSession(sid('s1'), rev(8)))?.revision), 6);
+    t.is(await b.snapshots.loadSession(sid('s1'), rev(5)), undefined);
+    // A writer whose basis was pruned is told so.
+    t.is(await write(b, 11, 5, [session('s2', 10, true)]), 'basis_missing');
+
+    // Damage: a changed row, then a missing one. The snapshot holding it is skipped (9); an older one is not (7 does not hold s3).
+    await log.exec(`UPDATE snapshot_states SET state = replace(state, '"ttl_seconds":3600', '"ttl_seconds":61') WHERE session_id = 's3'`);
+    t.deepEqual(await states(b), { revision: 7, sessions: { s1: 6, s2: 2 } });
+    t.is(await b.snapshots.loadSession(sid('s3'), rev(9)), undefined);
+    // A full write (basis 0) repairs the row.
+    t.is(await write(a, 12, 0, [session('s1', 6, true), session('s2', 2), session('s3', 8)]), 'written');
+    t.deepEqual(await states(b), { revision: 12, sessions: { s1: 6, s2: 2, s3: 8 } });
+    await log.exec(`DELETE FROM snapshot_states WHERE session_id = 's2'`);
+    t.is(await states(b), undefined);
   });
 
   test(`${name}: recorded use is shared by stores, and an expiry claim fails once a store recorded use after it`, async (t) => {

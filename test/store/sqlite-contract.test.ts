@@ -1,5 +1,6 @@
 /** The event-store contract and the audit source (event-store-contract.ts) on a SQLite file. */
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import test from 'ava';
 import { SqliteEventStore } from '../../src/store/sqlite-event-store.js';
 import { SqliteLog } from '../../src/store/sqlite-log.js';
@@ -15,6 +16,14 @@ eventStoreContract(test, 'sqlite', async (t) => {
       const log = new SqliteLog(new SqliteEventStore(path));
       t.teardown(() => log.close());
       return log;
+    },
+    async exec(sql) {
+      const db = new Database(path);
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
     },
   };
 });

@@ -1,0 +1,97 @@
+/**
+ * The per-session snapshot layout both stores share (driver-free): a
+ * session's state is one row keyed by the revision of its last change, and
+ * the snapshot at R is the newest row of every session at or below R.
+ *
+ * Damage must never be trusted, so each row carries a SHA-256 of what it
+ * holds, and each snapshot header the XOR of the checksums of its rows. XOR
+ * lets a writer update a snapshot's checksum from the previous one by taking
+ * out the rows it replaces and putting in the new ones, without reading the
+ * sessions that did not change; on load, a missing, extra, stale or altered
+ * row makes the set checksum differ and the snapshot is skipped. (Against
+ * damage, not a forger: a forger could rewrite the log's chain just as well.)
+ */
+import { createHash } from 'node:crypto';
+import { endedForm, type SessionState } from '../domain/index.js';
+import { encodeSession } from './snapshot-codec.js';
+
+/** One session's state as stored. */
+export interface StateRow {
+  readonly sessionId: string;
+  /** The session's last change: the state holds from here until its next one. */
+  readonly revision: number;
+  /** An ended session, stored in its compact form. */
+  readonly ended: boolean;
+  readonly state: string;
+  readonly checksum: string;
+}
+
+/** A snapshot header: the revision it is at and a check over its rows. */
+export interface SnapshotHeader {
+  readonly revision: number;
+  readonly sessionCount: number;
+  readonly checksum: string;
+}
+
+/** The set checksum of no rows. */
+export const EMPTY_SET_CHECKSUM = '0'.repeat(64);
+
+export function rowChecksum(sessionId: string, revision: number, state: string): string {
+  return createHash('sha256').update(sessionId).update('\n').update(String(revision)).update('\n').update(state).digest('hex');
+}
+
+/** The row a session's current state is stored as (ended sessions compact). */
+export function stateRow(session: SessionState): StateRow {
+  const state = encodeSession(endedForm(session));
+  const revision = session.modifiedRevision;
+  return { sessionId: session.id, revision, ended: session.status !== 'active', state, checksum: rowChecksum(session.id, revision, state) };
+}
+
+/** a XOR b, both 64 hex digits. */
+export function xorChecksums(a: string, b: string): string {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) ^ (y[i] as number);
+  return x.toString('hex');
+}
+
+/**
+ * Whether rows read back for a snapshot are the ones it was written with:
+ * as many as it counted, each matching its own checksum, all together its
+ * set checksum.
+ */
+export function rowsIntact(header: SnapshotHeader, rows: readonly Omit<StateRow, 'ended'>[]): boolean {
+  if (rows.length !== header.sessionCount) return false;
+  const set = Buffer.alloc(32);
+  for (const row of rows) {
+    const sum = rowChecksum(row.sessionId, row.revision, row.state);
+    if (sum !== row.checksum) return false;
+    const bytes = Buffer.from(sum, 'hex');
+    for (let i = 0; i < 32; i++) set[i] = (set[i] as number) ^ (bytes[i] as number);
+  }
+  return set.toString('hex') === header.checksum;
+}
+
+/**
+ * The header of a new snapshot at `revision` written over `basis`: the
+ * basis's count and checksum, with each replaced row taken out and each new
+ * row put in. `replaced(sessionId)` is the checksum of the session's newest
+ * row at or below the basis, if it has one. Without a basis, `rows` must be
+ * every session.
+ */
+export function nextHeader(
+  revision: number,
+  basis: SnapshotHeader | undefined,
+  rows: readonly StateRow[],
+  replaced: (sessionId: string) => string | undefined,
+): SnapshotHeader {
+  let sessionCount = basis?.sessionCount ?? 0;
+  let checksum = basis?.checksum ?? EMPTY_SET_CHECKSUM;
+  for (const row of rows) {
+    const old = basis && replaced(row.sessionId);
+    if (old) checksum = xorChecksums(checksum, old);
+    else sessionCount++;
+    checksum = xorChecksums(checksum, row.checksum);
+  }
+  return { revision, sessionCount, checksum };
+}
