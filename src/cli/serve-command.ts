@@ -71,6 +71,7 @@ interface ServeOptions {
   durability: 'normal' | 'full';
   maxMessageBytes: number;
   snapshotEvery: number;
+  snapshotKeep: number;
   watchBufferBytes: number;
   watchProgressMs: number;
   logLevel: string;
@@ -147,6 +148,12 @@ export function serveCommand(): Command {
         .argParser(integer(0, Number.MAX_SAFE_INTEGER)),
     )
     .addOption(
+      new Option('--snapshot-keep <n>', 'keep the newest N snapshots, pruning older ones (0: keep all)')
+        .env('VARLEDGER_SNAPSHOT_KEEP')
+        .default(3)
+        .argParser(integer(0, Number.MAX_SAFE_INTEGER)),
+    )
+    .addOption(
       new Option('--tools <module>', 'load server-side tools from an ESM module (repeatable, or comma-separated)')
         .env('VARLEDGER_TOOLS')
         .argParser(toolPaths),
@@ -204,6 +211,7 @@ export function serveCommand(): Command {
           durability: opts.durability,
           maxMessageBytes: opts.maxMessageBytes,
           snapshotEvery: opts.snapshotEvery,
+          snapshotKeep: opts.snapshotKeep,
           watchBufferBytes: opts.watchBufferBytes,
           watchProgressMs: opts.watchProgressMs,
           toolModules: opts.tools ?? [],

@@ -72,6 +72,26 @@ test('--durability full works', async (t) => {
   t.deepEqual((await rpc.call('getVariable', { sessionId: 's1', identifier: 'x' })).value, floatValue(0.5));
 });
 
+test('--snapshot-every and VARLEDGER_SNAPSHOT_KEEP reach the service: a snapshot per event, only the newest two kept', async (t) => {
+  const dir = scratch(t);
+  const data = join(dir, 'snapshots.db');
+  const cli = await startCli(['--port', '0', '--data', data, '--snapshot-every', '1'], { VARLEDGER_SNAPSHOT_KEEP: '2' });
+  t.teardown(() => cli.stop());
+  const rpc = new LedgerRpc(cli.address);
+  t.teardown(() => rpc.close());
+  for (let i = 0; i < 5; i++) {
+    await rpc.call('registerVariable', { sessionId: 's1', name: `x${i}`, type: VariableType.VARIABLE_TYPE_FLOAT, initialValue: floatValue(i) });
+  }
+  const head = Number((await rpc.call('getDigest', {})).revision);
+  t.deepEqual(await cli.stop('SIGTERM'), { code: 0, signal: null });
+  const db = new Database(data, { readonly: true });
+  t.teardown(() => db.close());
+  // Written at every event up to the head, pruned to the newest two.
+  t.deepEqual(db.prepare('SELECT revision FROM snapshots ORDER BY revision').pluck().all(), [head - 1, head]);
+  // One row per session state a kept snapshot holds: s1 as of each of the two.
+  t.deepEqual(db.prepare("SELECT revision FROM snapshot_states WHERE session_id = 's1' ORDER BY revision").pluck().all(), [head - 1, head]);
+});
+
 const badFlags: readonly { title: string; args: string[]; env?: Record<string, string>; stderr: RegExp }[] = [
   { title: '--port abc', args: ['--port', 'abc'], stderr: /port/ },
   { title: '--port 70000', args: ['--port', '70000'], stderr: /port/ },
@@ -79,6 +99,7 @@ const badFlags: readonly { title: string; args: string[]; env?: Record<string, s
   { title: '--durability weird', args: ['--port', '0', '--durability', 'weird'], stderr: /weird|durability/ },
   { title: 'an unknown flag', args: ['--port', '0', '--frobnicate'], stderr: /frobnicate/ },
   { title: '--watch-buffer-bytes 10', args: ['--port', '0', '--watch-buffer-bytes', '10'], stderr: /watch-buffer-bytes/ },
+  { title: '--snapshot-keep -1', args: ['--port', '0', '--snapshot-keep', '-1'], stderr: /snapshot-keep/ },
   { title: 'VARLEDGER_WATCH_PROGRESS_MS=-1', args: ['--port', '0'], env: { VARLEDGER_WATCH_PROGRESS_MS: '-1' }, stderr: /watch-progress-ms/ },
 ];
 
