@@ -262,6 +262,19 @@ export class LedgerService {
     return foldSessionAt(this.options.store, sessionId, at);
   }
 
+  /**
+   * Where a fold of a session that must reach revision `at` can start: its
+   * nearest stored state at or below `at` (a snapshot row) and the revision
+   * it holds from, or, without one, no state and the revision before the
+   * session's creation. Never revision 0 for a session that exists.
+   */
+  async foldStart(sessionId: SessionId, at: Revision): Promise<{ after: Revision; session?: SessionState }> {
+    const stored = await this.options.store.snapshots.loadSession(sessionId, at);
+    if (stored) return { after: stored.revision, session: stored.session };
+    const known = this.projection.session(sessionId);
+    return { after: (known ? Math.max(0, known.createdRevision - 1) : 0) as Revision };
+  }
+
   /** A variable's versions below `beforeVersion`, newest first, without touching its session's idle timer (the web view). */
   async variableHistory(variableId: VariableId, beforeVersion: number, limit: number): Promise<HistoryEntry[]> {
     return historyEntries(await this.options.store.readHistory(variableId, beforeVersion, limit));

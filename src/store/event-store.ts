@@ -60,6 +60,8 @@ export interface ReadOptions {
   readonly after: Revision;
   /** Only this session's events. */
   readonly sessionId?: SessionId;
+  /** Only these sessions' events: one read serving many (a watch hub's lagging watchers). */
+  readonly sessionIds?: readonly SessionId[];
   /** Events per batch (whole commits: a batch may run over to finish one). */
   readonly batchSize?: number;
   /**

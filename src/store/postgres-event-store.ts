@@ -219,9 +219,9 @@ export class PostgresEventStore implements EventStore {
     return readLog(
       {
         head: () => this.head(),
-        page: (after, limit, sessionId) =>
-          sessionId
-            ? this.events(`${SELECT_EVENTS} WHERE session_id = $1 AND revision > $2 ORDER BY revision LIMIT $3`, [sessionId, after, limit])
+        page: (after, limit, sessionIds) =>
+          sessionIds
+            ? this.events(`${SELECT_EVENTS} WHERE session_id = ANY($1) AND revision > $2 ORDER BY revision LIMIT $3`, [sessionIds, after, limit])
             : this.events(`${SELECT_EVENTS} WHERE revision > $1 ORDER BY revision LIMIT $2`, [after, limit]),
         moved: (signal) => this.moved(signal),
         isOpen: () => !this.closed,

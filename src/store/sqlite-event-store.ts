@@ -109,6 +109,12 @@ export class SqliteEventStore {
           `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND revision > ? ORDER BY revision LIMIT ?`,
         )
         .raw(),
+      // Many sessions in one read: a watch hub catching up lagging watchers of many sessions at once.
+      sessionsAfter: db
+        .prepare<[string, number, number], EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id IN (SELECT value FROM json_each(?)) AND revision > ? ORDER BY revision LIMIT ?`,
+        )
+        .raw(),
       history: db
         .prepare<[string, number, number], EventRow>(
           `SELECT ${EVENT_COLUMNS} FROM events
@@ -281,6 +287,12 @@ export class SqliteEventStore {
 
   readSessionAfter(sessionId: SessionId, after: Revision, limit: number): StoredEvent[] {
     return this.statements.sessionAfter.all(sessionId, after, limit).map(fromRow);
+  }
+
+  /** Up to `limit` events of any of the sessions after a revision, oldest first. */
+  readSessionsAfter(sessionIds: readonly SessionId[], after: Revision, limit: number): StoredEvent[] {
+    if (sessionIds.length === 1) return this.readSessionAfter(sessionIds[0] as SessionId, after, limit);
+    return this.statements.sessionsAfter.all(JSON.stringify(sessionIds), after, limit).map(fromRow);
   }
 
   readHistory(variableId: VariableId, beforeVersion: number, limit: number): StoredEvent[] {

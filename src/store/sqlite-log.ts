@@ -100,7 +100,7 @@ export class SqliteLog implements EventStore {
     return readLog(
       {
         head: () => this.file.head(),
-        page: (after, limit, sessionId) => (sessionId ? this.file.readSessionAfter(sessionId, after, limit) : this.file.readAfter(after, limit)),
+        page: (after, limit, sessionIds) => (sessionIds ? this.file.readSessionsAfter(sessionIds, after, limit) : this.file.readAfter(after, limit)),
         moved: (signal) => this.moved(signal),
         isOpen: () => this.file.isOpen,
       },

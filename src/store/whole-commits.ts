@@ -5,7 +5,7 @@
  * is a single commit, reads on to its end. Then the one catch-up loop every
  * store's `read()` runs on top of it.
  */
-import type { Revision, StoredEvent } from '../domain/index.js';
+import type { Revision, SessionId, StoredEvent } from '../domain/index.js';
 import type { LogBatch, ReadOptions } from './event-store.js';
 
 /** Up to `limit` events after a revision, oldest first (synchronous for SQLite, a promise for a network database). */
@@ -29,8 +29,8 @@ export async function readWholeCommits(read: ReadAfter, after: Revision, limit: 
 /** What a store gives the catch-up loop. */
 export interface PagedLog {
   head(): Revision | Promise<Revision>;
-  /** Events after a revision, of one session when given, at most `limit`. */
-  page(after: Revision, limit: number, sessionId: ReadOptions['sessionId']): StoredEvent[] | Promise<StoredEvent[]>;
+  /** Events after a revision, of these sessions when given, at most `limit`. */
+  page(after: Revision, limit: number, sessionIds: readonly SessionId[] | undefined): StoredEvent[] | Promise<StoredEvent[]>;
   /** Resolves when the log moves or `signal` aborts. */
   moved(signal: AbortSignal | undefined): Promise<void>;
   /** False once the store is closed: followers end. */
@@ -43,7 +43,8 @@ const DEFAULT_BATCH = 1_000;
 export async function* readLog(log: PagedLog, options: ReadOptions): AsyncGenerator<LogBatch> {
   const { sessionId, signal, follow } = options;
   const size = options.batchSize ?? DEFAULT_BATCH;
-  const read: ReadAfter = (after, limit) => log.page(after, limit, sessionId);
+  const sessionIds = options.sessionIds ?? (sessionId ? [sessionId] : undefined);
+  const read: ReadAfter = (after, limit) => log.page(after, limit, sessionIds);
   let position = options.after;
   while (!signal?.aborted && log.isOpen()) {
     // The head first: once a read after it comes back empty, everything up to it was seen.

@@ -15,11 +15,15 @@ export interface AppliedBatch {
   readonly applied: readonly AppliedEvent[];
 }
 
-/** Where lagging watchers catch up from: the log, and past session states (from the nearest snapshot). */
+/** Where lagging watchers catch up from: the log, and sessions' stored states (from the nearest snapshot). */
 export interface WatchLog {
   readLog(options: ReadOptions): AsyncGenerator<LogBatch>;
-  /** The session as it was at a revision (undefined before it existed); the caller owns the result. */
-  pastSession(sessionId: SessionId, at: Revision): Promise<SessionState | undefined>;
+  /**
+   * Where a fold of the session reaching revision `at` starts: a stored
+   * state (owned by the caller) and the revision it holds from, or no state
+   * and the revision before the session's creation.
+   */
+  foldStart(sessionId: SessionId, at: Revision): Promise<{ after: Revision; session?: SessionState }>;
 }
 
 /** Where a watcher's messages go; the gRPC stream in production. */
@@ -112,8 +116,12 @@ export class WatchHub {
   private readonly dirty = new Set<Watcher>();
   private flushScheduled = false;
   private count = 0;
-  /** Sessions whose lagging watchers are being fed from the log right now (one read serves them all). */
-  private readonly catchingUp = new Set<SessionId>();
+  /** etcd's unsynced group: watchers behind the head, fed from the log. */
+  private readonly unsynced = new Set<Watcher>();
+  /** A catch-up pass is scheduled or running (one at a time: one read serves every lagging watcher). */
+  private catchingUp = false;
+  /** Someone fell behind during a pass: look again when it ends. */
+  private catchUpAgain = false;
 
   constructor(private readonly options: WatchHubOptions) {
     this.maxBufferBytes = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
@@ -163,9 +171,9 @@ export class WatchHub {
       this.pump(watcher);
     });
     if (subscription.initial) this.enqueue(watcher, subscription.position, subscription.initial);
-    watcher.synced = watcher.position >= this.options.head();
+    this.setSynced(watcher, watcher.position >= this.options.head());
     this.pump(watcher);
-    if (!watcher.synced) this.catchUp(subscription.sessionId);
+    if (!watcher.synced) this.catchUp();
     return () => this.remove(watcher);
   }
 
@@ -223,7 +231,7 @@ export class WatchHub {
     let bytes = perCommit.get(key);
     if (!bytes) perCommit.set(key, (bytes = this.options.encode(commit.revision, matching)));
     if (watcher.queue.length > 0 && watcher.queuedBytes + bytes.length > this.maxBufferBytes) {
-      watcher.synced = false;
+      this.setSynced(watcher, false);
       return false;
     }
     this.push(watcher, commit.revision, bytes, matching);
@@ -290,7 +298,7 @@ export class WatchHub {
           this.remove(watcher);
           return;
         }
-        if (!watcher.synced) this.catchUp(watcher.subscription.sessionId);
+        if (!watcher.synced) this.catchUp();
         return;
       }
     } catch (error) {
@@ -298,50 +306,94 @@ export class WatchHub {
     }
   }
 
+  private setSynced(watcher: Watcher, synced: boolean): void {
+    watcher.synced = synced;
+    if (synced) this.unsynced.delete(watcher);
+    else this.unsynced.add(watcher);
+  }
+
   /**
-   * Feeds a session's lagging watchers from the log, after etcd's unsynced
-   * group: one read, from the lowest position among them, serves them all,
-   * folded once from the session's state at that position (from the nearest
-   * snapshot, never from revision 0). A watcher whose buffer fills drops out
-   * until it drains; one that reaches the head turns synced. At most one
-   * catch-up per session runs at a time.
+   * Feeds lagging watchers from the log, after etcd's unsynced group: one
+   * read, from the lowest position among them, of the sessions they watch,
+   * serves them all; each session is folded once, from its nearest stored
+   * state (a snapshot row, never revision 0), and its changes go to each of
+   * its watchers' filters. A pass starts on the next turn so that watchers
+   * falling behind together share it. A watcher whose buffer fills drops out
+   * until it drains; one that reaches the head turns synced.
    */
-  private catchUp(sessionId: SessionId): void {
-    if (this.catchingUp.has(sessionId)) return;
-    this.catchingUp.add(sessionId);
-    void this.catchUpSession(sessionId)
-      .catch((error) => this.options.onError?.(error))
-      .finally(() => this.catchingUp.delete(sessionId));
-  }
-
-  /** Watchers of the session the log should feed now. */
-  private lagging(sessionId: SessionId): Watcher[] {
-    return [...(this.bySession.get(sessionId) ?? [])].filter(
-      (w) => !w.synced && !w.closed && !w.ending && !w.waitingForDrain && w.queue.length === 0,
-    );
-  }
-
-  private async catchUpSession(sessionId: SessionId): Promise<void> {
-    for (let group = this.lagging(sessionId); group.length > 0; group = this.lagging(sessionId)) {
-      const from = Math.min(...group.map((w) => w.position)) as Revision;
-      const start = from > 0 ? await this.options.log.pastSession(sessionId, from) : undefined;
-      const fold = new Map<string, MutableSession>();
-      if (start) fold.set(sessionId, start as MutableSession);
-      let active = group;
-      for await (const batch of this.options.log.readLog({ after: from, sessionId, batchSize: this.catchUpBatch })) {
-        if (batch.kind === 'caught_up') {
-          // Synced only if the read covers everything applied so far; otherwise read again.
-          if (batch.head >= this.options.head()) {
-            for (const watcher of active) {
-              if (watcher.closed || watcher.ending) continue;
-              watcher.position = Math.max(watcher.position, batch.head) as Revision;
-              watcher.synced = true;
-            }
+  private catchUp(): void {
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return;
+    }
+    this.catchingUp = true;
+    setImmediate(() => {
+      void this.catchUpAll()
+        .catch((error) => this.options.onError?.(error))
+        .finally(() => {
+          this.catchingUp = false;
+          if (this.catchUpAgain) {
+            this.catchUpAgain = false;
+            if (this.lagging().length > 0) this.catchUp();
           }
-          break;
+        });
+    });
+  }
+
+  /** Watchers the log should feed now. */
+  private lagging(): Watcher[] {
+    return [...this.unsynced].filter((w) => !w.closed && !w.ending && !w.waitingForDrain && w.queue.length === 0);
+  }
+
+  private async catchUpAll(): Promise<void> {
+    for (let group = this.lagging(); group.length > 0; group = this.lagging()) await this.catchUpPass(group);
+  }
+
+  private async catchUpPass(group: readonly Watcher[]): Promise<void> {
+    const bySession = new Map<SessionId, Watcher[]>();
+    for (const watcher of group) {
+      const list = bySession.get(watcher.subscription.sessionId);
+      if (list) list.push(watcher);
+      else bySession.set(watcher.subscription.sessionId, [watcher]);
+    }
+    const folds = new Map<SessionId, { fold: Map<string, MutableSession>; after: Revision }>();
+    await Promise.all(
+      [...bySession].map(async ([sessionId, watchers]) => {
+        const start = await this.options.log.foldStart(sessionId, Math.min(...watchers.map((w) => w.position)) as Revision);
+        const fold = new Map<string, MutableSession>();
+        if (start.session) fold.set(sessionId, start.session as MutableSession);
+        folds.set(sessionId, { fold, after: start.after });
+      }),
+    );
+    const from = Math.min(...[...folds.values()].map((f) => f.after)) as Revision;
+    const active = new Set(group);
+    const sessionIds = [...bySession.keys()];
+    for await (const batch of this.options.log.readLog({ after: from, sessionIds, batchSize: this.catchUpBatch })) {
+      if (batch.kind === 'caught_up') {
+        // Synced only if the read covers everything applied so far; otherwise read again.
+        if (batch.head >= this.options.head()) {
+          for (const watcher of active) {
+            if (watcher.closed || watcher.ending) continue;
+            watcher.position = Math.max(watcher.position, batch.head) as Revision;
+            this.setSynced(watcher, true);
+          }
         }
-        const commits = commitChanges(batch.events.map((event) => applyInPlace(fold, event)));
-        for (const watcher of active) {
+        break;
+      }
+      // Each event folded once, into its own session; the changes serve all that session's watchers.
+      const applied = new Map<SessionId, AppliedEvent[]>();
+      for (const event of batch.events) {
+        const start = folds.get(event.sessionId);
+        if (!start || event.revision <= start.after) continue;
+        const list = applied.get(event.sessionId);
+        const change = applyInPlace(start.fold, event);
+        if (list) list.push(change);
+        else applied.set(event.sessionId, [change]);
+      }
+      for (const [sessionId, events] of applied) {
+        const commits = commitChanges(events);
+        for (const watcher of bySession.get(sessionId) ?? []) {
+          if (!active.has(watcher)) continue;
           for (const commit of commits) {
             if (commit.revision <= watcher.position) continue;
             if (watcher.closed || watcher.ending || watcher.queuedBytes >= this.maxBufferBytes) break;
@@ -350,13 +402,13 @@ export class WatchHub {
             watcher.position = commit.revision;
           }
         }
-        // A watcher that cannot take more waits for its client; the rest read on.
-        active = active.filter((w) => !w.closed && !w.ending && w.queuedBytes < this.maxBufferBytes);
-        for (const watcher of group) this.pump(watcher);
-        if (active.length === 0) break;
       }
+      // A watcher that cannot take more waits for its client; the rest read on.
+      for (const watcher of active) if (watcher.closed || watcher.ending || watcher.queuedBytes >= this.maxBufferBytes) active.delete(watcher);
       for (const watcher of group) this.pump(watcher);
+      if (active.size === 0) break;
     }
+    for (const watcher of group) this.pump(watcher);
   }
 
   private armProgressTimer(): void {
@@ -385,6 +437,7 @@ export class WatchHub {
     watcher.closed = true;
     watcher.stopDrain();
     this.dirty.delete(watcher);
+    this.unsynced.delete(watcher);
     watcher.queue.length = 0;
     watcher.queuedBytes = 0;
     const watchers = this.bySession.get(watcher.subscription.sessionId);

@@ -10,7 +10,7 @@ import test, { type ExecutionContext } from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import type { SessionId, StoredEvent } from '../../src/domain/index.js';
+import type { Revision, SessionId, StoredEvent } from '../../src/domain/index.js';
 import { VariableType } from '../../src/gen/varledger/v1/ledger.js';
 import { OLDEST_REVISION_TRAILER } from '../../src/server/status-table.js';
 import { ArchiveFile } from '../../src/store/archive-file.js';
@@ -182,7 +182,8 @@ test('a restart after compaction does not resurrect removed sessions, even from 
   await first.server.service.snapshot();
   const stale = await first.server.store.snapshots.loadLatest();
   const result = await compact(first, join(dir, 'a.jsonl'));
-  await first.server.file!.snapshots.write(stale!.revision, stale!.sessions.values(), first.clock.now());
+  // Refused as late (the compaction wrote a newer one); were it written, the fold of log_compacted after it would still drop them.
+  t.is(first.server.file!.snapshots.write({ revision: stale!.revision, basis: 0 as Revision, changed: stale!.sessions.values(), now: first.clock.now() }), 'skipped');
   t.true(stale!.sessions.has('old-closed'));
   const clock = first.clock;
   await first.stop({ remove: false });
