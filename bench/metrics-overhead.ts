@@ -37,7 +37,7 @@ export interface MetricsOverheadResult {
 }
 
 const CONCURRENCY = 16;
-const CALLS_PER_ROUND = Number(process.env.BENCH_METRICS_CALLS ?? 10_000);
+const CALLS_PER_ROUND = Number(process.env.BENCH_METRICS_CALLS ?? 5_000);
 const ROUNDS = Number(process.env.BENCH_METRICS_ROUNDS ?? 5);
 const WARMUP_CALLS = 2_000;
 const SESSION = 'mo';

@@ -80,7 +80,7 @@
  *                              bridge: rounds of the four calls (200);
  *                              python: rounds of singles vs batch (9)
  *   BENCH_METRICS_CALLS, BENCH_METRICS_ROUNDS
- *                              metrics: calls per round (10000), rounds per
+ *                              metrics: calls per round (5000), rounds per
  *                              server (5)
  *   BENCH_SOAK_SECONDS, BENCH_SOAK_WARMUP_SECONDS, BENCH_SOAK_WRITES,
  *   BENCH_SOAK_READS, BENCH_SOAK_SESSIONS, BENCH_SOAK_WATCHERS
