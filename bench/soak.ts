@@ -297,7 +297,7 @@ export async function runSoak(): Promise<SoakResult> {
         databaseMiB: round(m.value('varledger_database_size_bytes') / 2 ** 20, 2),
         oldestRevision: m.value('varledger_log_oldest_revision'),
       };
-      if (compactionAt === undefined && m.value('varledger_events_appended_total', { kind: 'log_compacted' }) > 0) {
+      if (compactionAt === undefined && m.value('varledger_compactions_total') > 0) {
         compactionAt = t;
         oldestRevisionAfter = s.oldestRevision;
       }

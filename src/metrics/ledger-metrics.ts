@@ -28,6 +28,8 @@ export interface MetricSources {
   /** The newest revision applied. */
   head(): number;
   liveSessions(): number;
+  /** The oldest revision reads can ask for: one above the retention horizon. */
+  oldestRevision(): number;
   /** Watch hubs by API (`native`, `bridge`). */
   readonly watchers: Readonly<Record<string, () => WatchStats>>;
   storage(): Promise<StorageStats>;
@@ -65,6 +67,9 @@ export class LedgerMetrics implements RpcRecorder {
   private readonly appendSeconds: Histogram;
   private readonly toolCalls: Counter<'outcome'>;
   private readonly authDenials: Counter<'reason'>;
+  private readonly compactions: Counter;
+  private readonly compactedSessions: Counter;
+  private readonly compactedEvents: Counter;
   private sources: MetricSources | undefined;
 
   constructor() {
@@ -86,7 +91,7 @@ export class LedgerMetrics implements RpcRecorder {
     });
     this.eventsAppended = new Counter({
       name: 'varledger_events_appended_total',
-      help: 'Events this server appended to the log, by event kind.',
+      help: 'Events this server appended to the log by commands, by event kind (a compaction\'s log_compacted is counted by varledger_compactions_total).',
       labelNames: ['kind'],
       registers,
     });
@@ -120,7 +125,21 @@ export class LedgerMetrics implements RpcRecorder {
       labelNames: ['reason'],
       registers,
     });
+    this.compactions = new Counter({
+      name: 'varledger_compactions_total',
+      help: 'Compactions (retention) folded into this server, whoever ran them: this server, the CLI or another node.',
+      registers,
+    });
+    this.compactedSessions = new Counter({ name: 'varledger_compacted_sessions_total', help: 'Ended sessions compactions moved into archives.', registers });
+    this.compactedEvents = new Counter({ name: 'varledger_compacted_events_total', help: 'Events compactions moved into archives.', registers });
     this.defineGauges();
+  }
+
+  /** A log_compacted event reached the projection. */
+  compacted(sessions: number, events: number): void {
+    this.compactions.inc();
+    this.compactedSessions.inc(sessions);
+    this.compactedEvents.inc(events);
   }
 
   /** Connects the gauges to what they read; until then they report nothing. */
@@ -182,20 +201,12 @@ export class LedgerMetrics implements RpcRecorder {
         if (metrics.sources) this.set(metrics.sources.liveSessions());
       },
     });
-    // Read once per scrape for both gauges below.
-    let storage: Promise<StorageStats | undefined> | undefined;
-    const readStorage = () =>
-      (storage ??= (metrics.sources?.storage() ?? Promise.resolve(undefined))
-        // A store closing under a scrape (shutdown) leaves the gauges as they were.
-        .catch(() => undefined)
-        .finally(() => setImmediate(() => (storage = undefined))));
     new Gauge({
       name: 'varledger_log_oldest_revision',
-      help: 'The oldest revision still in the log: reads and watch resumes below it are out of range once retention removed older events.',
+      help: 'The oldest revision reads can ask for: reads, history and watch resumes below it are OUT_OF_RANGE (retention removed what was there).',
       registers,
-      async collect() {
-        const stats = await readStorage();
-        if (stats) this.set(stats.oldestRevision);
+      collect() {
+        if (metrics.sources) this.set(metrics.sources.oldestRevision());
       },
     });
     new Gauge({
@@ -203,7 +214,8 @@ export class LedgerMetrics implements RpcRecorder {
       help: 'Bytes the log takes on disk: SQLite, the database file plus its WAL; PostgreSQL, pg_database_size.',
       registers,
       async collect() {
-        const stats = await readStorage();
+        // A store closing under a scrape (shutdown) leaves the gauge as it was.
+        const stats = await metrics.sources?.storage().catch(() => undefined);
         if (stats) this.set(stats.bytes);
       },
     });

@@ -253,8 +253,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     head: () => service.head,
     liveSessions: () => service.liveSessionCount(),
     watchers: { native: () => watchHub.stats(), bridge: () => bridge.watchHub.stats() },
+    oldestRevision: () => service.oldestRevision,
     storage: () => store.storageStats(),
   });
+  // Compactions by this server, the CLI or another node all reach the projection as log_compacted events.
+  if (metrics) {
+    service.onCommit(({ events }) => {
+      for (const event of events) if (event.kind === 'log_compacted') metrics.compacted(event.sessions.length, event.events);
+    });
+  }
   const health = new HealthImplementation({ '': 'SERVING', [LEDGER_SERVICE_NAME]: 'SERVING', [BRIDGE_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   reflectionService().addToServer(server);

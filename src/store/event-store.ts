@@ -123,18 +123,16 @@ export interface SnapshotStore {
   loadSession(sessionId: SessionId, atOrBelow: Revision): Promise<{ revision: Revision; session: SessionState } | undefined>;
 }
 
-/** How much the log keeps, for operators (metrics read it when scraped, never per write). */
+/** How much room the log takes, for operators (metrics read it when scraped, never per write). */
 export interface StorageStats {
   /** Bytes on disk: SQLite, the database file plus its WAL; PostgreSQL, the database's size. */
   readonly bytes: number;
-  /** The oldest revision still in the log (retention removes older ones); 0 when the log is empty. */
-  readonly oldestRevision: Revision;
 }
 
 export interface EventStore {
   /** The newest revision in the log; 0 when the log is empty. */
   head(): Promise<Revision>;
-  /** Size on disk and the oldest revision kept. Cheap (a stat and an index lookup), but not for the write path. */
+  /** Size on disk. Cheap (a stat, or one query), but not for the write path. */
   storageStats(): Promise<StorageStats>;
   /**
    * Appends commits in order, in as few transactions as the store can (SQLite:

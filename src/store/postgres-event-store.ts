@@ -96,11 +96,8 @@ export class PostgresEventStore implements EventStore {
 
   /** pg_database_size: the whole database (events, chain, snapshots, indexes), as PostgreSQL accounts it. */
   async storageStats(): Promise<StorageStats> {
-    const { rows } = await this.query<{ bytes: number; oldest: number }>(
-      'SELECT pg_database_size(current_database()) AS bytes, (SELECT coalesce(min(revision), 0) FROM events) AS oldest',
-    );
-    const row = rows[0];
-    return { bytes: row?.bytes ?? 0, oldestRevision: (row?.oldest ?? 0) as Revision };
+    const { rows } = await this.query<{ bytes: number }>('SELECT pg_database_size(current_database()) AS bytes');
+    return { bytes: rows[0]?.bytes ?? 0 };
   }
 
   async digest(): Promise<Digest> {

@@ -88,7 +88,6 @@ export class SqliteEventStore {
       insertEvent: db.prepare<EventRow>(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertHash: db.prepare<[number, string]>('INSERT INTO event_chain (revision, hash) VALUES (?, ?)'),
       head: db.prepare<[], number>('SELECT coalesce(max(revision), 0) FROM events').pluck(),
-      oldest: db.prepare<[], number>('SELECT coalesce(min(revision), 0) FROM events').pluck(),
       pageBytes: db.prepare<[], number>('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck(),
       chainHead: db.prepare<[], [number, string]>('SELECT revision, hash FROM event_chain ORDER BY revision DESC LIMIT 1').raw(),
       after: db
@@ -174,7 +173,7 @@ export class SqliteEventStore {
   storageStats(): StorageStats {
     const path = this.db.name;
     const bytes = this.db.memory ? (this.statements.pageBytes.get() as number) : fileSize(path) + fileSize(`${path}-wal`);
-    return { bytes, oldestRevision: this.statements.oldest.get() as Revision };
+    return { bytes };
   }
 
   /** The chain head: newest revision and its hash (revision 0 and 64 zeros when empty). */

@@ -21,6 +21,7 @@ import { startCli } from '../helpers/cli-process.js';
 import { startLedger, tempDir } from '../helpers/harness.js';
 import { scrape, scrapeUntil, type Scrape } from '../helpers/metrics-scrape.js';
 import { RawClient } from '../helpers/raw-call.js';
+import { ArchiveFile } from '../../src/store/archive-file.js';
 import { executeStreaming, json } from '../tools/tool-helpers.js';
 
 const LEDGER = 'varledger.v1.Ledger';
@@ -91,6 +92,31 @@ test('after a known sequence of calls the scrape shows exactly those calls, even
   t.is(s.value('varledger_log_oldest_revision'), 1);
   t.true(s.value('varledger_database_size_bytes') > 4096, 'the SQLite file and its WAL');
   t.true(s.value('process_resident_memory_bytes') > 0, "the process's own metrics are there too");
+});
+
+test('a compaction moves the oldest revision up and is counted with the sessions and events it archived', async (t) => {
+  const ledger = await startLedger({ metrics: { port: 0 } });
+  t.teardown(() => ledger.stop());
+  const port = ledger.server.metricsPort as number;
+  const { rpc } = ledger;
+  await rpc.call('registerVariable', { sessionId: 'gone', name: 'x', type: FLOAT, initialValue: floatValue(1) });
+  await rpc.call('setVariable', { sessionId: 'gone', identifier: 'x', value: floatValue(2) });
+  await rpc.call('closeSession', { sessionId: 'gone' });
+  await rpc.call('createSession', { sessionId: 'stays' });
+  t.is((await scrape(port)).value('varledger_log_oldest_revision'), 1);
+
+  const archive = tempDir();
+  t.teardown(() => archive.remove());
+  ledger.clock.advance(60_000);
+  const result = await ledger.server.service.compact({ endedBefore: ledger.clock.now(), archive: new ArchiveFile(`${archive.dir}/a.jsonl`) });
+  t.truthy(result);
+  const m = await scrape(port);
+  t.is(m.value('varledger_compactions_total'), 1);
+  t.is(m.value('varledger_compacted_sessions_total'), 1);
+  t.is(m.value('varledger_compacted_events_total'), 4, 'created + registered, set, closed');
+  t.is(m.value('varledger_log_oldest_revision'), ledger.server.service.oldestRevision);
+  t.true(m.value('varledger_log_oldest_revision') > 1, 'reads below it are now out of range');
+  t.is(m.value('varledger_live_sessions'), 1);
 });
 
 test('each server keeps its own figures: two in one process do not mix', async (t) => {
