@@ -51,6 +51,9 @@ export interface SoakSample {
   readonly eventLoopP99Ms: number;
   readonly eventLoopMaxMs: number;
   readonly heapUsedMiB: number;
+  /** What V8 holds for the heap (used or not), and memory outside it that JS objects own (Buffers). */
+  readonly heapTotalMiB: number;
+  readonly externalMiB: number;
   readonly calls: number;
   readonly watchers: number;
   readonly liveSessions: number;
@@ -181,7 +184,8 @@ async function startServer(args: readonly string[]): Promise<Server> {
 
 export async function runSoak(): Promise<SoakResult> {
   const tmp = makeTempDir('varledger-soak-');
-  const half = Math.max(1, Math.round(SECONDS / 2));
+  // The sweep's first run lands just past the middle, its second after the end: one compaction.
+  const half = Math.max(1, Math.ceil(SECONDS * 0.55));
   const retention = (await serverHelp()).includes('--retain-ended');
   const args = [
     '--port', '0', '--metrics-port', '0', '--data', join(tmp.dir, 'ledger.db'), '--log-level', 'warn',
@@ -291,6 +295,8 @@ export async function runSoak(): Promise<SoakResult> {
         eventLoopP99Ms: round(m.value('nodejs_eventloop_lag_p99_seconds') * 1000, 2),
         eventLoopMaxMs: round(m.value('nodejs_eventloop_lag_max_seconds') * 1000, 2),
         heapUsedMiB: round(m.value('nodejs_heap_size_used_bytes') / 2 ** 20, 2),
+        heapTotalMiB: round(m.value('nodejs_heap_size_total_bytes') / 2 ** 20, 2),
+        externalMiB: round(m.value('nodejs_external_memory_bytes') / 2 ** 20, 2),
         calls: m.value('varledger_rpc_calls_total'),
         watchers: m.value('varledger_watchers'),
         liveSessions: m.value('varledger_live_sessions'),
