@@ -11,7 +11,7 @@
  * row makes the set checksum differ and the snapshot is skipped. (Against
  * damage, not a forger: a forger could rewrite the log's chain just as well.)
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { endedForm, type SessionState } from '../domain/index.js';
 import { encodeSession } from './snapshot-codec.js';
 
@@ -36,8 +36,11 @@ export interface SnapshotHeader {
 /** The set checksum of no rows. */
 export const EMPTY_SET_CHECKSUM = '0'.repeat(64);
 
+/** SHA-256 of a row's key and state (one-shot: start-up checks one per session). */
+const rowDigest = (sessionId: string, revision: number, state: string): Buffer => hash('sha256', `${sessionId}\n${revision}\n${state}`, 'buffer');
+
 export function rowChecksum(sessionId: string, revision: number, state: string): string {
-  return createHash('sha256').update(sessionId).update('\n').update(String(revision)).update('\n').update(state).digest('hex');
+  return rowDigest(sessionId, revision, state).toString('hex');
 }
 
 /** The row a session's current state is stored as (ended sessions compact). */
@@ -62,14 +65,15 @@ export function xorChecksums(a: string, b: string): string {
  */
 export function rowsIntact(header: SnapshotHeader, rows: readonly Omit<StateRow, 'ended'>[]): boolean {
   if (rows.length !== header.sessionCount) return false;
-  const set = Buffer.alloc(32);
+  const set = new Uint32Array(8);
   for (const row of rows) {
-    const sum = rowChecksum(row.sessionId, row.revision, row.state);
-    if (sum !== row.checksum) return false;
-    const bytes = Buffer.from(sum, 'hex');
-    for (let i = 0; i < 32; i++) set[i] = (set[i] as number) ^ (bytes[i] as number);
+    const sum = rowDigest(row.sessionId, row.revision, row.state);
+    if (sum.toString('hex') !== row.checksum) return false;
+    for (let i = 0; i < 8; i++) set[i] = (set[i] as number) ^ sum.readUInt32LE(i * 4);
   }
-  return set.toString('hex') === header.checksum;
+  const out = Buffer.alloc(32);
+  for (let i = 0; i < 8; i++) out.writeUInt32LE(set[i] as number, i * 4);
+  return out.toString('hex') === header.checksum;
 }
 
 /**
