@@ -87,7 +87,15 @@ async function audit(view: AuditView, opts: AuditOptions): Promise<void> {
   // and that older ones exist; then the rows stream forward from there.
   const cut = opts.limit > 0 ? await view.nthNewestRevision(filter, opts.limit + 1) : undefined;
   const pages = view.events({ ...filter, afterRevision: cut });
-  const nameOf = async (id: string | null) => (id === null ? undefined : view.variableName(id));
+  // Names of the variables met so far, looked up once per page for the page's new ones.
+  const names = new Map<string, string | undefined>();
+  const nameOf = (id: string | null) => (id === null ? undefined : names.get(id));
+  const learnNames = async (page: readonly EventRow[]) => {
+    const unknown = [...new Set(page.flatMap((row) => (row[3] !== null && !names.has(row[3]) ? [row[3]] : [])))];
+    if (unknown.length === 0) return;
+    const found = await view.variableNames(unknown);
+    for (const id of unknown) names.set(id, found.get(id));
+  };
   // Without kind, actor or time filters the rows hold every event of each variable they show.
   const contiguous = opts.kind === undefined && opts.actor === undefined && opts.since === undefined && opts.until === undefined;
   const merged = new MergedMetadata((id, after, before) => view.variableEventsBetween(id, after, before), contiguous);
@@ -104,7 +112,7 @@ async function audit(view: AuditView, opts: AuditOptions): Promise<void> {
       String(event.revision),
       iso(event.time),
       event.sessionId,
-      row[3] === null ? '' : ((await nameOf(row[3])) ?? '?'),
+      row[3] === null ? '' : (nameOf(row[3]) ?? '?'),
       row[3] ?? '',
       event.kind,
       row[5] === null ? '' : String(row[5]),
@@ -124,11 +132,12 @@ async function audit(view: AuditView, opts: AuditOptions): Promise<void> {
   };
   try {
     for await (const page of pages) {
+      await learnNames(page);
       for (const row of page) {
         first ??= row[0];
         if (opts.json) {
           const after = await merged.after(row);
-          await out.write(`${JSON.stringify({ ...eventJson(row, await nameOf(row[3])), ...(after && { merged_metadata: after }) })}\n`);
+          await out.write(`${JSON.stringify({ ...eventJson(row, nameOf(row[3])), ...(after && { merged_metadata: after }) })}\n`);
         } else if (text) {
           await out.write(text.row(await cells(row)));
         } else {

@@ -63,8 +63,8 @@ export interface AuditView {
   nthNewestRevision(filter: EventFilter, n: number): Promise<number | undefined>;
   /** One variable's events strictly between two revisions, oldest first, in pages. */
   variableEventsBetween(variableId: string, afterRevision: number, beforeRevision: number): AsyncIterable<readonly EventRow[]>;
-  /** The name a variable was registered with. */
-  variableName(variableId: string): Promise<string | undefined>;
+  /** The names the variables were registered with (one round trip for many: audit asks once per page). */
+  variableNames(variableIds: readonly string[]): Promise<Map<string, string>>;
   /** Registrations in a session whose id or name is `identifier`, newest first. */
   findVariable(sessionId: string, identifier: string): Promise<Registration[]>;
   /** Every event of one variable (registration, sets, rollbacks, deletion), newest first. */

@@ -41,8 +41,6 @@ function where(filter: EventFilter): { condition: string; values: unknown[] } {
 }
 
 export class PostgresAuditView implements AuditView {
-  private readonly names = new Map<string, string | undefined>();
-
   constructor(
     private readonly client: ClientBase,
     private readonly pageRows = AUDIT_PAGE_ROWS,
@@ -79,16 +77,14 @@ export class PostgresAuditView implements AuditView {
     }));
   }
 
-  async variableName(variableId: string): Promise<string | undefined> {
-    // Names never change once registered: one query per variable.
-    if (!this.names.has(variableId)) {
-      const name = await this.value<string>(
-        `SELECT ${NAME} FROM events WHERE variable_id = $1 AND version = 0 AND kind = 'variable_registered' LIMIT 1`,
-        [variableId],
-      );
-      this.names.set(variableId, name ?? undefined);
-    }
-    return this.names.get(variableId);
+  async variableNames(variableIds: readonly string[]): Promise<Map<string, string>> {
+    // A registration is a variable's version-0 event: the (variable_id, version) index finds them.
+    const rows = await this.rows<[string, string]>(
+      `SELECT DISTINCT ON (variable_id) variable_id, ${NAME} FROM events
+       WHERE variable_id = ANY($1::text[]) AND version = 0 AND kind = 'variable_registered' ORDER BY variable_id, revision`,
+      [[...variableIds]],
+    );
+    return new Map(rows);
   }
 
   async findVariable(sessionId: string, identifier: string): Promise<Registration[]> {

@@ -34,7 +34,14 @@ function viewOf(file: SqliteEventStore, queries: AuditQueries): AuditView {
     events: (filter) => pagesOf(() => queries.events(filter)),
     nthNewestRevision: async (filter, n) => queries.nthNewestRevision(filter, n),
     variableEventsBetween: (variableId, after, before) => pagesOf(() => queries.variableEventsBetween(variableId, after, before)),
-    variableName: async (variableId) => queries.variableName(variableId),
+    variableNames: async (variableIds) => {
+      const names = new Map<string, string>();
+      for (const id of variableIds) {
+        const name = queries.variableName(id);
+        if (name !== undefined) names.set(id, name);
+      }
+      return names;
+    },
     findVariable: async (sessionId, identifier) => queries.findVariable(sessionId, identifier),
     eventsOfVariable: async (sessionId, variableId) => queries.eventsOfVariable(sessionId, variableId),
     lastRevisionAt: async (time) => queries.lastRevisionAt(time),

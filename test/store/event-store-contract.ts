@@ -315,7 +315,7 @@ export function eventStoreContract(test: TestFn, name: string, freshLog: LogFact
       t.is((await flatten(view.events({ variable: 'x', kinds: ['variable_registered'] }))).length, 2);
       t.is((await flatten(view.events({ actor: 'alice' }))).length, 2);
       t.is(await view.nthNewestRevision({ sessionId: 's1' }, 3), 2_500);
-      t.is(await view.variableName('var_x_1'), 'x');
+      t.deepEqual([...(await view.variableNames(['var_x_1', 'var_nobody']))], [['var_x_1', 'x']]);
       t.deepEqual(
         (await view.findVariable('s2', 'x')).map((r) => [r.variableId, r.name, r.revision]),
         [['var_x_1', 'x', 2_504]],
