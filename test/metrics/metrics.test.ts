@@ -283,6 +283,13 @@ test('serve: VARLEDGER_METRICS_PORT turns metrics on and stdout names the port a
   t.regex(cli.stderr(), /metrics listening/);
 });
 
+test('a metrics port already in use fails start-up with a message naming the metrics address', async (t) => {
+  const first = await startLedger({ metrics: { port: 0 } });
+  t.teardown(() => first.stop());
+  const port = first.server.metricsPort as number;
+  await t.throwsAsync(startLedger({ metrics: { port } }), { message: `cannot serve metrics on 127.0.0.1:${port}: the port is already in use` });
+});
+
 test('the sample Grafana dashboard asks only for metrics the server serves', async (t) => {
   const dashboard = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'docs', 'grafana-dashboard.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
   const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((target) => target.expr);
