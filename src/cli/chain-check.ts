@@ -8,7 +8,7 @@
  * altered ones, and if another altered row, put back at r, seals correctly,
  * the rows were moved rather than edited.
  */
-import type { ChainedRow } from '../store/audit-source.js';
+import type { ChainedRow, RemovedRun } from '../store/audit-source.js';
 import type { EventRow } from '../store/event-codec.js';
 import { chainHash, GENESIS_HASH, type Digest } from '../store/hash-chain.js';
 
@@ -22,6 +22,8 @@ export interface ChainProblem {
 
 export interface ChainReport {
   readonly events: number;
+  /** Revisions retention removed (archived; their chain rows kept and trusted here, proven by `verify --archive`). */
+  readonly removed: number;
   /** The recomputed head. */
   readonly head: Digest;
   readonly problem?: ChainProblem;
@@ -50,12 +52,47 @@ function classifyChange(revision: number, row: EventRow, previousStored: string,
   return { revision, kind: 'changed', detail: 'the event differs from the one its chain hash sealed' };
 }
 
+/** What retention recorded, for a chain with removed revisions (AuditView.removedRuns, chainHashes). */
+export interface RemovedRecords {
+  readonly runs: AsyncIterable<readonly RemovedRun[]>;
+  /** The kept chain hash of a removed revision: a published digest may fall inside a run. */
+  chainHashAt(revision: number): Promise<string | undefined>;
+}
+
+/** Reads runs one at a time from their pages. */
+function cursorOf(runs: AsyncIterable<readonly RemovedRun[]> | undefined) {
+  const pages = runs?.[Symbol.asyncIterator]();
+  let page: readonly RemovedRun[] = [];
+  let index = 0;
+  let done = pages === undefined;
+  return {
+    async peek(): Promise<RemovedRun | undefined> {
+      while (index >= page.length && !done) {
+        const next = await (pages as AsyncIterator<readonly RemovedRun[]>).next();
+        if (next.done) done = true;
+        else [page, index] = [next.value, 0];
+      }
+      return page[index];
+    },
+    take(): void {
+      index++;
+    },
+  };
+}
+
 /**
  * @param pages every event row with its stored hash (null if none), by revision, in pages
  * @param chainHead the newest row of the stored chain (it may outlive deleted events)
  * @param expected a published digest the recomputed chain must reproduce
+ * @param removed revisions retention removed: a gap there is sanctioned, and
+ *   the chain goes on from the hash kept for the gap's last revision
  */
-export async function checkChain(pages: AsyncIterable<readonly ChainedRow[]>, chainHead: Digest, expected?: Digest): Promise<ChainReport> {
+export async function checkChain(
+  pages: AsyncIterable<readonly ChainedRow[]>,
+  chainHead: Digest,
+  expected?: Digest,
+  removed?: RemovedRecords,
+): Promise<ChainReport> {
   let hash = GENESIS_HASH;
   let previousStored = GENESIS_HASH;
   let revision = 0;
@@ -64,12 +101,37 @@ export async function checkChain(pages: AsyncIterable<readonly ChainedRow[]>, ch
   let changed: { row: EventRow; previousStored: string; stored: string } | undefined;
   const suspects: Suspect[] = [];
   let hashAtExpected = expected?.revision === 0 ? GENESIS_HASH : undefined;
+  let removedCount = 0;
+  const runs = cursorOf(removed?.runs);
+
+  /** Steps over the removed runs that start at or before `upTo`. */
+  const passRemoved = async (upTo: number) => {
+    for (let run = await runs.peek(); run && run.from <= upTo; run = await runs.peek()) {
+      runs.take();
+      if (!problem && run.from !== revision + 1) {
+        problem =
+          run.from <= revision
+            ? { revision: run.from, kind: 'changed', detail: `revision ${run.from} is recorded as removed by retention but is still in the log` }
+            : { revision: revision + 1, kind: 'missing', detail: `no event at revision ${revision + 1} (the next one is ${run.from}, removed by retention)` };
+      }
+      if (!problem && run.hash === null) {
+        problem = { revision: run.to, kind: 'missing', detail: `the chain has no row for revision ${run.to}, which retention removed` };
+      }
+      if (expected && expected.revision >= run.from && expected.revision <= run.to) {
+        hashAtExpected = expected.revision === run.to ? (run.hash ?? undefined) : await removed?.chainHashAt(expected.revision);
+      }
+      if (run.hash !== null) hash = previousStored = run.hash;
+      revision = Math.max(revision, run.to);
+      removedCount += run.to - run.from + 1;
+    }
+  };
 
   for await (const page of pages) {
     for (const stored of page) {
       const row = stored.slice(0, 9) as unknown as EventRow;
       const storedHash = stored[9];
       const rev = row[0];
+      await passRemoved(rev - 1);
       const recomputed = chainHash(hash, row);
       if (!problem) {
         if (rev !== revision + 1) {
@@ -91,6 +153,7 @@ export async function checkChain(pages: AsyncIterable<readonly ChainedRow[]>, ch
     }
   }
 
+  await passRemoved(Number.MAX_SAFE_INTEGER);
   if (changed && problem) problem = classifyChange(problem.revision, changed.row, changed.previousStored, changed.stored, suspects);
   if (!problem && chainHead.revision > revision) {
     problem = { revision: revision + 1, kind: 'missing', detail: `the chain seals up to revision ${chainHead.revision}, the log ends at ${revision}` };
@@ -107,5 +170,5 @@ export async function checkChain(pages: AsyncIterable<readonly ChainedRow[]>, ch
       problem = { revision: expected.revision, kind: 'digest mismatch', detail: digestProblem };
     }
   }
-  return { events, head: { revision, hash: revision === 0 ? GENESIS_HASH : hash }, ...(problem && { problem }) };
+  return { events, removed: removedCount, head: { revision, hash: revision === 0 ? GENESIS_HASH : hash }, ...(problem && { problem }) };
 }

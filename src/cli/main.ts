@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { auditCommand } from './audit-command.js';
+import { compactCommand } from './compact-command.js';
 import { EXIT_USAGE } from './exit.js';
 import { exportCommand } from './export-command.js';
 import { historyCommand } from './history-command.js';
@@ -28,6 +29,7 @@ const program = new Command('varledger')
   .addCommand(replayCommand())
   .addCommand(verifyCommand())
   .addCommand(exportCommand())
+  .addCommand(compactCommand())
   .addCommand(importCommand())
   .addCommand(sessionsCommand())
   .addCommand(tokenCommand());

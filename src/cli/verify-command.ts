@@ -9,7 +9,9 @@ import { formatDigest } from '../store/hash-chain.js';
 import type { AuditView, ChainedRow } from '../store/audit-source.js';
 import { digest } from './arguments.js';
 import { checkChain, type ChainProblem } from './chain-check.js';
-import { EXIT_FAILED, EXIT_OK, runAction } from './exit.js';
+import { existsSync } from 'node:fs';
+import { checkArchive } from './archive-check.js';
+import { CliError, EXIT_FAILED, EXIT_OK, runAction } from './exit.js';
 import { colour, plural } from './format.js';
 import { dataOption, storeOption, withReadView } from './open-store.js';
 import { progressBar } from './progress.js';
@@ -19,6 +21,7 @@ interface VerifyOptions {
   data: string;
   store?: string;
   digest?: Digest;
+  archive?: string;
 }
 
 type Problem = Pick<ChainProblem, 'revision' | 'detail'> & { kind: ChainProblem['kind'] | 'snapshot mismatch' };
@@ -43,6 +46,21 @@ async function checkSnapshots(view: AuditView, head: number): Promise<{ checked:
   }
 }
 
+/** `--archive`: one more line, OK or FAILED. */
+async function verifyArchive(path: string, view: AuditView): Promise<number> {
+  if (!existsSync(path)) throw new CliError(`no archive at ${path}`);
+  const report = await checkArchive(path, view);
+  if (report.problem) {
+    const where = report.problem.revision > 0 ? ` at revision ${report.problem.revision}` : '';
+    process.stdout.write(`${colour.red('FAILED')}: archive ${path}${where}: ${report.problem.detail}\n`);
+    return EXIT_FAILED;
+  }
+  process.stdout.write(
+    `${colour.green('OK')}: archive ${path}: ${plural(report.events, 'event')} of ${plural(report.sessions, 'session')} removed by the compaction at revision ${report.compaction} re-hash to the live chain (sha256 ${report.sha256.slice(0, 12)}…)\n`,
+  );
+  return EXIT_OK;
+}
+
 /** The rows as they are read, moving a progress bar. */
 async function* counted(pages: AsyncIterable<readonly ChainedRow[]>, bar: { update(value: number): void }): AsyncGenerator<readonly ChainedRow[]> {
   for await (const page of pages) {
@@ -58,6 +76,7 @@ export function verifyCommand(): Command {
     .addOption(dataOption())
     .addOption(storeOption())
     .addOption(new Option('--digest <rev:hash>', 'a digest published earlier (e.g. by a previous verify) the log must still extend').argParser(digest))
+    .addOption(new Option('--archive <file>', 'also prove a retention archive (varledger compact) against the live chain'))
     .addHelpText(
       'after',
       '\nExit status: 0 and one OK line when all holds; 1 naming the first bad revision; 2 if the database cannot be read.\n\nExample:\n  varledger verify --digest 1200:3f5a…',
@@ -68,7 +87,10 @@ export function verifyCommand(): Command {
           const bar = progressBar('chain', await view.head());
           let chain;
           try {
-            chain = await checkChain(counted(view.chainedRows(), bar), await view.chainHead(), opts.digest);
+            chain = await checkChain(counted(view.chainedRows(), bar), await view.chainHead(), opts.digest, {
+              runs: view.removedRuns(),
+              chainHashAt: async (revision) => (await view.chainHashes([revision])).get(revision),
+            });
           } finally {
             bar.stop();
           }
@@ -79,10 +101,11 @@ export function verifyCommand(): Command {
             return EXIT_FAILED;
           }
           const vouched = opts.digest ? `, extends ${opts.digest.revision}:${opts.digest.hash.slice(0, 12)}…` : '';
+          const removed = chain.removed > 0 ? ` (${chain.removed} removed by retention)` : '';
           process.stdout.write(
-            `${colour.green('OK')}: ${plural(chain.events, 'event')}, ${plural(snapshots.checked, 'snapshot')} match the log${vouched}, head ${formatDigest(chain.head)}\n`,
+            `${colour.green('OK')}: ${plural(chain.events, 'event')}${removed}, ${plural(snapshots.checked, 'snapshot')} match the log${vouched}, head ${formatDigest(chain.head)}\n`,
           );
-          return EXIT_OK;
+          return opts.archive === undefined ? EXIT_OK : verifyArchive(opts.archive, view);
         }),
       ),
     );

@@ -38,6 +38,13 @@ export interface Registration {
 /** An event row as stored, followed by its chain hash (null when the chain has no row for it). */
 export type ChainedRow = readonly [...EventRow, string | null];
 
+/** Consecutive revisions retention removed: `from`..`to`, and the kept chain hash at `to`. */
+export interface RemovedRun {
+  readonly from: number;
+  readonly to: number;
+  readonly hash: string | null;
+}
+
 export interface SnapshotInfo {
   readonly revision: number;
   readonly createdAt: number;
@@ -75,6 +82,16 @@ export interface AuditView {
   readSession(sessionId: SessionId, upTo: number): Promise<StoredEvent[]>;
   /** Every event row with its chain hash, oldest first, in pages. */
   chainedRows(): AsyncIterable<readonly ChainedRow[]>;
+  /**
+   * Revisions retention removed (their events are archived, their chain rows
+   * kept), as runs of consecutive revisions, oldest first, each with the
+   * chain hash at its last revision (null if the chain lacks it).
+   */
+  removedRuns(): AsyncIterable<readonly RemovedRun[]>;
+  /** The chain rows of some revisions (absent: no chain row). */
+  chainHashes(revisions: readonly number[]): Promise<Map<number, string>>;
+  /** Which of some revisions retention removed, with the revision of the compaction that removed each. */
+  removedBy(revisions: readonly number[]): Promise<Map<number, number>>;
   /** Snapshots at or below a revision, newest first. */
   snapshots(atOrBelow?: number): Promise<SnapshotInfo[]>;
   snapshotRows(info: SnapshotInfo): Promise<SnapshotRows>;

@@ -72,3 +72,18 @@ export function compactionEvent(
 }
 
 export const DEFAULT_MAX_SESSIONS = 10_000;
+
+/**
+ * Removed revisions grouped into runs of consecutive ones (gaps and islands:
+ * revision minus its rank is constant within a run), each with the kept
+ * chain hash at its end. The same SQL on SQLite and PostgreSQL.
+ */
+export const REMOVED_RUNS = `
+  SELECT g.lo, g.hi, c.hash
+  FROM (
+    SELECT min(revision) AS lo, max(revision) AS hi
+    FROM (SELECT revision, revision - row_number() OVER (ORDER BY revision) AS grp FROM removed_revisions) ranked
+    GROUP BY grp
+  ) g LEFT JOIN event_chain c ON c.revision = g.hi
+  ORDER BY g.lo`;
+

@@ -7,7 +7,17 @@
  */
 import type { ClientBase } from 'pg';
 import type { SessionId, StoredEvent } from '../domain/index.js';
-import { AUDIT_PAGE_ROWS, type AuditView, type ChainedRow, type EventFilter, type Registration, type SnapshotInfo, type SnapshotRows } from './audit-source.js';
+import {
+  AUDIT_PAGE_ROWS,
+  type AuditView,
+  type ChainedRow,
+  type EventFilter,
+  type Registration,
+  type RemovedRun,
+  type SnapshotInfo,
+  type SnapshotRows,
+} from './audit-source.js';
+import { REMOVED_RUNS } from './compaction.js';
 import { EVENT_COLUMNS, fromRow, type EventRow } from './event-codec.js';
 import { GENESIS_HASH, type Digest } from './hash-chain.js';
 import { rowsIntact } from './snapshot-rows.js';
@@ -122,6 +132,25 @@ export class PostgresAuditView implements AuditView {
              WHERE e.revision > $1 ORDER BY e.revision LIMIT ${this.pageRows}`,
       values: [after],
     }));
+  }
+
+  removedRuns(): AsyncIterable<readonly RemovedRun[]> {
+    // One row per run, read at once when iterated.
+    const read = () => this.rows<[number, number, string | null]>(REMOVED_RUNS);
+    return (async function* () {
+      const runs = (await read()).map(([from, to, hash]) => ({ from, to, hash }));
+      if (runs.length > 0) yield runs;
+    })();
+  }
+
+  async chainHashes(revisions: readonly number[]): Promise<Map<number, string>> {
+    return new Map(await this.rows<[number, string]>('SELECT revision, hash FROM event_chain WHERE revision = ANY($1::bigint[])', [[...revisions]]));
+  }
+
+  async removedBy(revisions: readonly number[]): Promise<Map<number, number>> {
+    return new Map(
+      await this.rows<[number, number]>('SELECT revision, compaction FROM removed_revisions WHERE revision = ANY($1::bigint[])', [[...revisions]]),
+    );
   }
 
   async snapshots(atOrBelow = Number.MAX_SAFE_INTEGER): Promise<SnapshotInfo[]> {

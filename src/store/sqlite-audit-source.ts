@@ -47,6 +47,9 @@ function viewOf(file: SqliteEventStore, queries: AuditQueries): AuditView {
     lastRevisionAt: async (time) => queries.lastRevisionAt(time),
     readSession: async (sessionId, upTo) => file.readSession(sessionId, upTo as Revision),
     chainedRows: () => pagesOf(() => file.rowsWithHashes()),
+    removedRuns: () => pagesOf(() => file.retentionRecords.removedRuns()),
+    chainHashes: async (revisions) => file.retentionRecords.chainHashes(revisions),
+    removedBy: async (revisions) => file.retentionRecords.removedRevisions(revisions),
     snapshots: async (atOrBelow) => file.snapshots.list(atOrBelow),
     snapshotRows: async (info: SnapshotInfo) => {
       const { rows, intact } = file.snapshots.rows(info);

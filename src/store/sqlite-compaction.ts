@@ -6,12 +6,14 @@
  */
 import type Database from 'better-sqlite3';
 import type { Revision, SessionId, StoredEvent } from '../domain/index.js';
-import { compactionEvent, type ArchivedRow, type CompactionRequest, type CompactionResult } from './compaction.js';
+import type { RemovedRun } from './audit-source.js';
+import { compactionEvent, REMOVED_RUNS, type ArchivedRow, type CompactionRequest, type CompactionResult } from './compaction.js';
 import { EVENT_COLUMNS } from './event-codec.js';
 import type { WriteTransaction } from './sqlite-event-store.js';
 
 const ARCHIVE_CHUNK = 1_000;
-const IN_SESSIONS = 'IN (SELECT value FROM json_each(?))';
+/** `x IN` a JSON array given as one parameter. */
+const IN_LIST = 'IN (SELECT value FROM json_each(?))';
 
 export class SqliteCompaction {
   private readonly statements;
@@ -28,20 +30,40 @@ export class SqliteCompaction {
           `SELECT ${EVENT_COLUMNS.split(', ')
             .map((c) => `e.${c}`)
             .join(', ')}, c.hash FROM events e JOIN event_chain c ON c.revision = e.revision
-           WHERE e.session_id ${IN_SESSIONS} ORDER BY e.revision`,
+           WHERE e.session_id ${IN_LIST} ORDER BY e.revision`,
         )
         .raw(),
       horizon: db.prepare<[], number>('SELECT coalesce(max(revision), 0) FROM removed_revisions').pluck(),
       removedBy: db.prepare<[string], number>('SELECT compaction FROM removed_sessions WHERE session_id = ?').pluck(),
       recordSessions: db.prepare<[number, string]>(`INSERT INTO removed_sessions (session_id, compaction) SELECT value, ? FROM json_each(?)`),
       recordRevisions: db.prepare<[number, string]>(
-        `INSERT INTO removed_revisions (revision, compaction) SELECT revision, ? FROM events WHERE session_id ${IN_SESSIONS}`,
+        `INSERT INTO removed_revisions (revision, compaction) SELECT revision, ? FROM events WHERE session_id ${IN_LIST}`,
       ),
-      deleteEvents: db.prepare<[string]>(`DELETE FROM events WHERE session_id ${IN_SESSIONS}`),
-      deleteActivity: db.prepare<[string]>(`DELETE FROM session_activity WHERE session_id ${IN_SESSIONS}`),
-      deleteSnapshotStates: db.prepare<[string]>(`DELETE FROM snapshot_states WHERE session_id ${IN_SESSIONS}`),
+      deleteEvents: db.prepare<[string]>(`DELETE FROM events WHERE session_id ${IN_LIST}`),
+      deleteActivity: db.prepare<[string]>(`DELETE FROM session_activity WHERE session_id ${IN_LIST}`),
+      deleteSnapshotStates: db.prepare<[string]>(`DELETE FROM snapshot_states WHERE session_id ${IN_LIST}`),
       deleteSnapshots: db.prepare<[number]>('DELETE FROM snapshots WHERE revision < ?'),
+      runs: db.prepare<[], [number, number, string | null]>(REMOVED_RUNS).raw(),
+      chainHashes: db.prepare<[string], [number, string]>(`SELECT revision, hash FROM event_chain WHERE revision ${IN_LIST}`).raw(),
+      removedRevisions: db
+        .prepare<[string], [number, number]>(`SELECT revision, compaction FROM removed_revisions WHERE revision ${IN_LIST}`)
+        .raw(),
     };
+  }
+
+  /** Removed revisions as runs of consecutive ones, oldest first, with the chain hash at each run's end (for verify). */
+  *removedRuns(): IterableIterator<RemovedRun> {
+    for (const [from, to, hash] of this.statements.runs.iterate()) yield { from, to, hash };
+  }
+
+  /** Chain rows of some revisions. */
+  chainHashes(revisions: readonly number[]): Map<number, string> {
+    return new Map(this.statements.chainHashes.all(JSON.stringify(revisions)));
+  }
+
+  /** Which of some revisions were removed, and by which compaction. */
+  removedRevisions(revisions: readonly number[]): Map<number, number> {
+    return new Map(this.statements.removedRevisions.all(JSON.stringify(revisions)));
   }
 
   /** The newest removed revision; 0 when nothing was removed. */

@@ -358,6 +358,11 @@ export class SqliteEventStore {
     return this.compaction.removedBy(sessionId);
   }
 
+  /** Retention's records for verify: removed runs, chain rows, removed revisions (sqlite-compaction.ts). */
+  get retentionRecords(): Pick<SqliteCompaction, 'removedRuns' | 'chainHashes' | 'removedRevisions'> {
+    return this.compaction;
+  }
+
   /** Filtered reads and name lookups for the audit CLI. */
   auditQueries(): AuditQueries {
     return new AuditQueries(this.db);

@@ -16,6 +16,7 @@ import type { EventRow } from '../../src/store/event-codec.js';
 import { fromExported } from '../../src/store/export-format.js';
 import { chainHash, GENESIS_HASH } from '../../src/store/hash-chain.js';
 import { PostgresEventStore } from '../../src/store/postgres-event-store.js';
+import { cli } from '../cli/fixture.js';
 import { ManualClock, tempDir } from '../helpers/harness.js';
 import { freshDatabase, usePostgres } from '../helpers/postgres-fixture.js';
 
@@ -79,6 +80,11 @@ test('compaction on PostgreSQL archives ended sessions, keeps live ones and the 
   await t.throwsAsync(sql(url, "DELETE FROM events WHERE session_id = 'live'"), { message: /append-only/ });
   await t.throwsAsync(sql(url, "UPDATE events SET actor = 'mallory'"), { message: /append-only/ });
   await t.throwsAsync(sql(url, 'DELETE FROM removed_revisions'), { message: /append-only/ });
+
+  // verify on PostgreSQL: the live chain links over the removed revisions, and the archive re-hashes to it.
+  const verified = await cli(['verify', '--store', url, '--archive', archive]);
+  t.is(verified.code, 0, verified.stdout + verified.stderr);
+  t.regex(verified.stdout, /^OK: 3 events \(6 removed by retention\), 1 snapshot match the log, head 9:[0-9a-f]{64}\nOK: archive .*: 6 events of 2 sessions removed by the compaction at revision 9 re-hash/);
 
   // Another node (or a restart) opens the log after the compaction: the horizon and the removed sessions hold there too.
   const other = await service(t, url, clock);

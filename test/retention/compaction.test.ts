@@ -145,6 +145,7 @@ test('below the horizon: reads at a compacted revision, removed sessions, their 
   const oldest = horizon + 1;
   const named = new RegExp(`oldest revision available is ${oldest}\\b`);
   const { rpc } = ledger;
+  t.is(Number(ledger.server.service.oldestRevision), oldest);
 
   const error = await expectStatus(t, rpc.call('getVariable', { sessionId: 'live', identifier: 'temperature', atRevision: 2n }), status.OUT_OF_RANGE, named);
   t.is(String(error.metadata.get(OLDEST_REVISION_TRAILER)[0]), String(oldest));
