@@ -68,8 +68,13 @@ export function transcript(code: string): TranscriptStep[] {
   return steps.map((s) => ({ command: s.command, output: s.output.map((l) => `${l}\n`).join('') }));
 }
 
-/** Figures that differ run to run (replay's timing, a log line's time, pid, host), masked on both sides. */
+/**
+ * Figures that differ run to run (replay's timing, a log line's time, pid,
+ * host, and the head digest once a compaction's event, which records when it
+ * ran, is in the chain), masked on both sides.
+ */
 export const maskTimings = (text: string): string =>
   text
     .replace(/in \d+\.\d+ s, \d+ events\/s/g, 'in <t> s, <n> events/s')
+    .replace(/(removed by retention\), .* head \d+:)[0-9a-f]{64}/g, '$1<digest>')
     .replace(/"time":\d+,"pid":\d+,"hostname":"[^"]*"/g, '"time":<t>,"pid":<p>,"hostname":<h>');
