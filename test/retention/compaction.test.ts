@@ -22,6 +22,7 @@ import { startLedger, tempDir, type TestLedger, type TestServerOptions } from '.
 import { openWatch, setOp } from '../helpers/watch-helpers.js';
 import { connect, OutOfRangeError, type WatchResync } from '../../src/client/index.js';
 import { take } from '../client/client-fixture.js';
+import { startBridge } from '../compat/bridge/bridge-client.js';
 
 const DAY = 86_400_000;
 const FLOAT = VariableType.VARIABLE_TYPE_FLOAT;
@@ -278,4 +279,13 @@ test('a file from before auto_vacuum is converted by its first compaction (one V
   await compact(ledger, join(dir, 'a.jsonl'));
   t.is(ledger.server.file!.db.pragma('auto_vacuum', { simple: true }), 2);
   t.true(logOf(ledger).pages < before * 0.5);
+});
+
+test('the Snakepit bridge maps a removed session to OUT_OF_RANGE too', async (t) => {
+  const s = await startBridge();
+  t.teardown(() => s.stop());
+  await mixedLog(s);
+  await compact(s, join(tempDir().dir, 'a.jsonl'));
+  await expectStatus(t, s.bridge.call('getVariable', { sessionId: 'old-closed', variableIdentifier: 'notes' }), status.OUT_OF_RANGE, /oldest revision available/);
+  await expectStatus(t, s.bridge.call('getSession', { sessionId: 'old-expired' }), status.OUT_OF_RANGE, /oldest revision available/);
 });
