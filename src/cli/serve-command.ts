@@ -192,6 +192,9 @@ export function serveCommand(): Command {
     .action(async (opts: ServeOptions, command: Command) => {
       if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) command.error('error: --tls-cert and --tls-key go together');
       if (opts.tlsClientCa !== undefined && opts.tlsCert === undefined) command.error('error: --tls-client-ca needs --tls-cert and --tls-key');
+      if (opts.retainEnded !== undefined && opts.archiveDir === undefined && /^postgres(ql)?:/.test(opts.store ?? '')) {
+        command.error('error: --retain-ended on PostgreSQL needs --archive-dir');
+      }
       const logger = pino({ level: opts.logLevel }, pino.destination(2));
       // Loaded here, not at the top: gRPC takes most of the start-up time of
       // the other (audit) commands, which never need it.
@@ -202,7 +205,6 @@ export function serveCommand(): Command {
       try {
         location = parseStoreLocation(opts.store, opts.data);
         const archiveDir = opts.archiveDir ?? (location.kind === 'sqlite' ? join(dirname(location.path), 'archive') : undefined);
-        if (opts.retainEnded !== undefined && archiveDir === undefined) command.error('error: --retain-ended on PostgreSQL needs --archive-dir');
         server = await startServer({
           host: opts.host,
           port: opts.port,

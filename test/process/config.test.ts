@@ -100,6 +100,12 @@ const badFlags: readonly { title: string; args: string[]; env?: Record<string, s
   { title: 'an unknown flag', args: ['--port', '0', '--frobnicate'], stderr: /frobnicate/ },
   { title: '--watch-buffer-bytes 10', args: ['--port', '0', '--watch-buffer-bytes', '10'], stderr: /watch-buffer-bytes/ },
   { title: '--snapshot-keep -1', args: ['--port', '0', '--snapshot-keep', '-1'], stderr: /snapshot-keep/ },
+  { title: '--retain-ended 3x', args: ['--port', '0', '--retain-ended', '3x'], stderr: /retain-ended.*duration/ },
+  {
+    title: '--retain-ended on PostgreSQL without --archive-dir',
+    args: ['--port', '0', '--store', 'postgres://u:p@127.0.0.1:1/x', '--retain-ended', '30d'],
+    stderr: /--retain-ended on PostgreSQL needs --archive-dir/,
+  },
   { title: 'VARLEDGER_WATCH_PROGRESS_MS=-1', args: ['--port', '0'], env: { VARLEDGER_WATCH_PROGRESS_MS: '-1' }, stderr: /watch-progress-ms/ },
 ];
 
