@@ -94,6 +94,8 @@ export async function* watchBatches(
           ...(first && resync && { resync }),
         };
         first = false;
+        // Told once the fresh read arrived: a resync that cannot happen (a removed session) fails instead.
+        if (batch.resync) options.onResync?.(batch.resync);
         resync = undefined;
         if (hooks.reconnect === 'resume') {
           next = message.revision + 1n;
@@ -108,7 +110,6 @@ export async function* watchBatches(
       // Resuming below the retention horizon: re-read the current state and go on from there (never from 0: that would loop).
       if (typed instanceof OutOfRangeError && typed.compacted && next > 0n) {
         resync = { requestedRevision: Number(next), oldestRevision: typed.oldestRevision as number };
-        options.onResync?.(resync);
         next = 0n;
         includeInitial = true;
         continue;

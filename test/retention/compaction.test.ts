@@ -261,8 +261,9 @@ test('the client watch resuming below the horizon re-reads the current state, sa
   await batches.return();
 
   // Not a compaction: a watch of a removed session fails with the typed error instead of looping.
-  const error = await t.throwsAsync(take(client.session('old-closed').watch(undefined, { startRevision: oldest }), 1));
+  const error = await t.throwsAsync(take(client.session('old-closed').watch(undefined, { startRevision: oldest, onResync: (r) => resyncs.push(r) }), 1));
   t.true(error instanceof OutOfRangeError && error.compacted && error.oldestRevision === oldest);
+  t.is(resyncs.length, 1, 'no resync was reported for it');
 });
 
 test('a file from before auto_vacuum is converted by its first compaction (one VACUUM) and still shrinks', async (t) => {
