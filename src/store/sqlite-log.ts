@@ -8,12 +8,15 @@ import type { Revision, SessionId, StoredEvent, VariableId } from '../domain/ind
 import type { AppendCommit, AppendOutcome, EventStore, LogBatch, LogNotifier, ReadOptions, SnapshotStore, StorageStats } from './event-store.js';
 import type { CompactionRequest, CompactionResult, RetentionState } from './compaction.js';
 import type { Digest } from './hash-chain.js';
+import { WalCheckpointer } from './sqlite-checkpointer.js';
 import type { SqliteEventStore } from './sqlite-event-store.js';
 import { readLog } from './whole-commits.js';
 
 export interface SqliteLogOptions {
   /** How often `PRAGMA data_version` is polled for other processes' commits while anyone listens; 0: never. */
   readonly pollMs?: number;
+  /** WAL checkpoints in a worker thread (default), or false: SQLite's automatic checkpoint inside COMMIT. */
+  readonly checkpointInWorker?: boolean;
 }
 
 // A prepared PRAGMA read: polling it 100 times a second costs next to nothing.
@@ -67,12 +70,17 @@ export class SqliteLog implements EventStore {
   readonly snapshots: SnapshotStore;
   /** Wakes `follow` readers after our own appends (data_version only counts other connections). */
   private readonly appended = new Set<() => void>();
+  /** Off-thread WAL checkpoints; undefined for an in-memory or read-only file. */
+  readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(
     readonly file: SqliteEventStore,
     options: SqliteLogOptions = {},
   ) {
     this.notifier = new DataVersionNotifier(file, options.pollMs ?? DEFAULT_POLL_MS);
+    const path = file.path;
+    this.checkpointer =
+      path !== undefined && options.checkpointInWorker !== false ? new WalCheckpointer(path, (pages) => file.setWalAutoCheckpoint(pages)) : undefined;
     const table = file.snapshots;
     this.snapshots = {
       write: async (snapshot) => table.write(snapshot),
@@ -93,6 +101,9 @@ export class SqliteLog implements EventStore {
     if (commits.length === 0) return [];
     const outcomes = this.file.appendCommits(commits);
     for (const wake of this.appended) wake();
+    let events = 0;
+    for (const outcome of outcomes) if (outcome.ok) events += outcome.events.length;
+    this.checkpointer?.appended(events);
     return outcomes;
   }
 
@@ -153,6 +164,8 @@ export class SqliteLog implements EventStore {
 
   async close(): Promise<void> {
     this.notifier.stop();
+    // First: the writer's connection, closing last, checkpoints and removes the WAL as before.
+    await this.checkpointer?.close();
     this.file.close();
   }
 
