@@ -80,6 +80,11 @@ export class SqliteEventStore {
       // NORMAL in WAL mode survives a process crash (kill -9); FULL also
       // survives power loss at the price of an fsync per commit.
       this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      // Each logical commit runs in a SAVEPOINT, whose undo copies of the pages it touches go to a
+      // temporary file once they pass 64 KB (a commit of 100 sets touches ~100 index pages): in
+      // memory, inserts under a savepoint cost 0.55 ms per 100 instead of 1.1 ms. Only rollback of
+      // a savepoint reads them; crash recovery never does (that is the WAL's job).
+      this.db.pragma('temp_store = MEMORY');
       migrate(this.db, loadMigrations(options.migrationsDir));
     }
 
@@ -135,6 +140,10 @@ export class SqliteEventStore {
       ),
       activity: db.prepare<[string], number>('SELECT last_active FROM session_activity WHERE session_id = ?').pluck(),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+      // Prepared once: `exec` parses its SQL on every call, twice per logical commit.
+      savepoint: db.prepare('SAVEPOINT logical_commit'),
+      release: db.prepare('RELEASE logical_commit'),
+      rollbackTo: db.prepare('ROLLBACK TO logical_commit'),
       rowsWithHashes: db
         .prepare<[], [...EventRow, string | null]>(
           `SELECT ${EVENT_COLUMNS.split(', ')
@@ -216,14 +225,14 @@ export class SqliteEventStore {
           }
         }
         const chainBefore = this.txHead;
-        this.db.exec('SAVEPOINT logical_commit');
+        this.statements.savepoint.run();
         try {
           const events = this.append(commit.events);
-          this.db.exec('RELEASE logical_commit');
+          this.statements.release.run();
           return { ok: true, events };
         } catch (error) {
-          this.db.exec('ROLLBACK TO logical_commit');
-          this.db.exec('RELEASE logical_commit');
+          this.statements.rollbackTo.run();
+          this.statements.release.run();
           this.txHead = chainBefore;
           for (const s of sessions) failedSessions.add(s);
           return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
@@ -316,6 +325,16 @@ export class SqliteEventStore {
   /** The newest recorded use of a session, if any. */
   lastActivity(sessionId: SessionId): number | undefined {
     return this.statements.activity.get(sessionId) as number | undefined;
+  }
+
+  /** The file's path, or undefined for an in-memory database (no WAL). */
+  get path(): string | undefined {
+    return this.db.memory ? undefined : this.db.name;
+  }
+
+  /** Sets how many WAL pages make a COMMIT checkpoint on this connection (0: never; see sqlite-checkpointer.ts). */
+  setWalAutoCheckpoint(pages: number): void {
+    this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
   }
 
   /** A number SQLite changes when another connection commits to the file; cheap enough to poll. */
