@@ -183,13 +183,13 @@ export class CommandPipeline {
       for (const pending of batch) if (pending.attempts > 0) await pending.options.beforeRetry?.();
     }
     const decidedAt = projection.head;
-    const overlays = new Map<SessionId, MutableSession | undefined>();
+    const overlays = new Map<SessionId, Speculation>();
     const commits: AppendCommit[] = [];
     /** Per pending: its commit's index, or the error its decision threw. */
     const decisions: ({ commit: number } | { error: unknown })[] = [];
-    /** Per session: positions in `batch`, to know what a failed commit invalidates. */
     for (const pending of batch) {
-      const state = overlays.has(pending.sessionId) ? overlays.get(pending.sessionId) : projection.session(pending.sessionId);
+      const speculation = overlays.get(pending.sessionId);
+      const state = speculation ? speculated(speculation) : projection.session(pending.sessionId);
       let events: NewEvent[];
       try {
         events = pending.decide(state as SessionState | undefined, pending.context());
@@ -201,7 +201,9 @@ export class CommandPipeline {
         decisions.push({ commit: -1 });
         continue;
       }
-      overlays.set(pending.sessionId, speculate(overlays.get(pending.sessionId) ?? (state && overlaySession(state)), events));
+      // Applied to an overlay only if a later command of the round is on the same session (most rounds have none).
+      if (speculation) speculation.unapplied.push(events);
+      else overlays.set(pending.sessionId, { base: state, overlay: undefined, unapplied: [events] });
       decisions.push({ commit: commits.length });
       const activeNoLaterThan = pending.options.activeNoLaterThan?.();
       commits.push({ events, decidedAt, ...(activeNoLaterThan !== undefined && { activeNoLaterThan }) });
@@ -313,12 +315,24 @@ function report(onAppended: (round: AppendedRound) => void, outcomes: readonly A
   onAppended({ committed, conflicts, events, seconds });
 }
 
-/** The overlay after a command's events: what the next command of the round is decided against. */
-function speculate(state: MutableSession | undefined, events: readonly NewEvent[]): MutableSession | undefined {
-  let session = state;
-  for (const event of events) {
-    if (event.kind === 'session_created') session = createSession(event, 0 as Revision);
-    else if (session && !isToolEvent(event)) applyEvent(session, event, 0 as Revision);
+/** A session as the commands of the round decided so far leave it: the projection's state plus their events. */
+interface Speculation {
+  readonly base: SessionState | undefined;
+  overlay: MutableSession | undefined;
+  /** Events decided but not yet applied to `overlay`. */
+  readonly unapplied: NewEvent[][];
+}
+
+/** The overlay after the round's commands so far: what the next command on the session is decided against. */
+function speculated(speculation: Speculation): SessionState | undefined {
+  let session = speculation.overlay ?? (speculation.base && overlaySession(speculation.base));
+  for (const events of speculation.unapplied) {
+    for (const event of events) {
+      if (event.kind === 'session_created') session = createSession(event, 0 as Revision);
+      else if (session && !isToolEvent(event)) applyEvent(session, event, 0 as Revision);
+    }
   }
-  return session;
+  speculation.unapplied.length = 0;
+  speculation.overlay = session;
+  return session as SessionState | undefined;
 }

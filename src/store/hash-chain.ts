@@ -11,13 +11,14 @@
  * event, deleting one or moving one changes every hash from there on, so a
  * digest (revision + hash) published once vouches for the whole log before it.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { EventRow } from './event-codec.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function chainHash(previous: string, row: EventRow): string {
-  return createHash('sha256').update(previous).update('\n').update(JSON.stringify(row)).digest('hex');
+  // One-shot hash of one string: the same bytes as updating a Hash piece by piece, at a third of the calls.
+  return hash('sha256', `${previous}\n${JSON.stringify(row)}`, 'hex');
 }
 
 /** The chain head: the newest revision and its hash. */
