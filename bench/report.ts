@@ -12,6 +12,7 @@ import type { ClientCacheResult } from './client-cache.js';
 import type { CommitVsSingleResult } from './commit-vs-single.js';
 import type { HistoryLatencyResult } from './history-latency.js';
 import { bridgeRows, pythonRows } from './python-report.js';
+import type { PostgresNodesResult } from './postgres-nodes.js';
 import type { PythonTableResult } from './python-table.js';
 import type { StartupFoldResult } from './startup-fold.js';
 import type { ThroughputResult } from './throughput.js';
@@ -36,6 +37,7 @@ export interface CoreResults {
   python?: PythonTableResult;
   metricsOverhead?: MetricsOverheadResult;
   soak?: SoakResult;
+  postgres?: PostgresNodesResult;
   /** Issue 12's scale figures (bench/scale.ts), each with its baseline and target inside. */
   scale?: Record<string, unknown>;
 }
@@ -260,6 +262,7 @@ export function targetRows(results: CoreResults): TargetRow[] {
   if (results.python) rows.push(...pythonRows(results.python));
   if (results.metricsOverhead) rows.push(...metricsRows(results.metricsOverhead));
   if (results.soak) rows.push(...soakRows(results.soak));
+  if (results.postgres) rows.push(...postgresRows(results.postgres));
   return rows;
 }
 
@@ -359,4 +362,47 @@ export function writeResults(document: object, startedAt: Date, baseline = false
   if (baseline) paths.push(join(dir, `${suite}-baseline.json`));
   for (const path of paths) writeFileSync(path, text);
   return paths;
+}
+
+const POSTGRES_OVER_SQLITE_TARGET = 0.6;
+const CROSS_NODE_WATCH_P99_TARGET_MS = 50;
+
+/** Issue 13's figures: one PostgreSQL node against one SQLite node, two against one, watch delivery across nodes. */
+function postgresRows(r: PostgresNodesResult): TargetRow[] {
+  const load = (x: PostgresNodesResult['sqlite1']) => `load ${x.loadAverage.join(' ')}`;
+  const config = (name: string, x: PostgresNodesResult['sqlite1']): TargetRow => ({
+    benchmark: `  (${name}: 16 in flight / 64 writers, writes/s, p50/p99 ms)`,
+    measured: `${fmt(x.inFlight16.writesPerSecond)} (${fmt(x.inFlight16.p50Ms, 2)}/${fmt(x.inFlight16.p99Ms, 2)}) / ${fmt(x.writers64.writesPerSecond)} (${fmt(x.writers64.p50Ms, 2)}/${fmt(x.writers64.p99Ms, 2)}); ${load(x)}`,
+    target: '—',
+    met: null,
+  });
+  return [
+    {
+      benchmark: 'PostgreSQL node vs SQLite node, SetVariable 16 in flight',
+      measured: `${fmt(r.postgresOverSqlite16, 2)}× (${fmt(r.postgres1.inFlight16.writesPerSecond)} vs ${fmt(r.sqlite1.inFlight16.writesPerSecond)}/s)`,
+      target: `≥ ${POSTGRES_OVER_SQLITE_TARGET}×`,
+      met: r.postgresOverSqlite16 >= POSTGRES_OVER_SQLITE_TARGET,
+    },
+    {
+      benchmark: 'Watch delivery across PostgreSQL nodes (set on A → event on B), p99',
+      measured: `${fmt(r.postgres2.watch.p99Ms, 1)} ms (p50 ${fmt(r.postgres2.watch.p50Ms, 1)} ms)`,
+      target: `≤ ${CROSS_NODE_WATCH_P99_TARGET_MS} ms`,
+      met: r.postgres2.watch.p99Ms <= CROSS_NODE_WATCH_P99_TARGET_MS,
+    },
+    config('SQLite, 1 node', r.sqlite1),
+    config('PostgreSQL, 1 node', r.postgres1),
+    config('PostgreSQL, 2 nodes', r.postgres2),
+    {
+      benchmark: '  (2 PostgreSQL nodes vs 1: 16 in flight / 64 writers)',
+      measured: `${fmt(r.twoOverOnePostgres16, 2)}× / ${fmt(r.twoOverOnePostgres64, 2)}×`,
+      target: '—',
+      met: null,
+    },
+    {
+      benchmark: '  (watch, same node: SQLite / PostgreSQL, p50/p99 ms)',
+      measured: `${fmt(r.sqlite1.watch.p50Ms, 2)}/${fmt(r.sqlite1.watch.p99Ms, 2)} / ${fmt(r.postgres1.watch.p50Ms, 2)}/${fmt(r.postgres1.watch.p99Ms, 2)}`,
+      target: '—',
+      met: null,
+    },
+  ];
 }

@@ -47,6 +47,11 @@
  *               compaction in the middle): RSS slope after warm-up (target
  *               < 1 MiB/min) and event-loop delay p99, sampled each second
  *               from the server's /metrics                   soak.ts
+ *   postgres    issue 13: one SQLite node, one PostgreSQL node, two
+ *               PostgreSQL nodes (server child processes; PostgreSQL started
+ *               as the tests do): writes/s at 16 in flight and with 64
+ *               writers, p50/p99, set → watch event across nodes
+ *                                                            postgres-nodes.ts
  *   python      the seeds' table from Python (Snakepit's SessionContext when
  *               VARLEDGER_SNAKEPIT_DIR names a checkout, else our test
  *               worker) beside the native API: register, get uncached /
@@ -110,6 +115,7 @@ import { runBridgeBatch } from './bridge-batch.js';
 import { benchChartSvg, writeChart } from './chart.js';
 import { runCommitVsSingle } from './commit-vs-single.js';
 import { runHistoryLatency } from './history-latency.js';
+import { runPostgresNodes } from './postgres-nodes.js';
 import { runPythonTable } from './python-table.js';
 import { printTable, targetRows, writeResults, type CoreResults } from './report.js';
 import { serverPlacement, startBenchServer, type BenchServer } from './server-fixture.js';
@@ -123,7 +129,7 @@ import { runScale } from './scale.js';
 import { runMetricsOverhead } from './metrics-overhead.js';
 import { runSoak } from './soak.js';
 
-const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools', 'auth', 'audit', 'bridge', 'python', 'zero', 'contention', 'bigsession', 'closed', 'metrics', 'soak'] as const;
+const SECTIONS = ['unary', 'throughput', 'commit', 'fold', 'watch', 'history', 'client', 'tools', 'auth', 'audit', 'bridge', 'python', 'postgres', 'zero', 'contention', 'bigsession', 'closed', 'metrics', 'soak'] as const;
 
 class UsageError extends Error {}
 type Section = (typeof SECTIONS)[number];
@@ -223,6 +229,9 @@ async function main(): Promise<void> {
         break;
       case 'soak':
         results.soak = await step(section, runSoak);
+      case 'postgres':
+        // Its own servers: child processes on SQLite and on PostgreSQL.
+        results.postgres = await step(section, runPostgresNodes);
         break;
       case 'zero':
       case 'contention':

@@ -53,7 +53,8 @@ function asOwner(bin: string, args: string[], asRoot: boolean) {
   return asRoot ? run('runuser', ['-u', 'postgres', '--', bin, ...args]) : run(bin, args);
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/** `settings`: extra `name=value` server settings, after (so overriding) the defaults below; the bench uses them. */
+export async function startPostgres(settings: readonly string[] = []): Promise<PostgresServer> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL binaries not found: install Debian package postgresql (or set PG_BIN)');
   const asRoot = userInfo().uid === 0;
@@ -73,6 +74,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       '-c synchronous_commit=off',
       '-c full_page_writes=off',
       '-c max_connections=200',
+      ...settings.map((setting) => `-c ${setting}`),
     ].join(' ');
     try {
       await asOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start'], asRoot);
