@@ -72,13 +72,14 @@ export function checkConstraints(type: VariableType, c: Constraints): void {
   }
 }
 
-function checkRange(shown: string, isNumber: boolean, c: Constraints, compare: (bound: number) => number): void {
+/** `value` is described only for an error message: formatting every accepted number cost more than the check. */
+function checkRange(value: Value, isNumber: boolean, c: Constraints, compare: (bound: number) => number): void {
   if (!isNumber) {
-    if (c.min !== undefined || c.max !== undefined) throw invalid(`Value ${shown} is not allowed when min or max is set`);
+    if (c.min !== undefined || c.max !== undefined) throw invalid(`Value ${describeValue(value)} is not allowed when min or max is set`);
     return;
   }
-  if (c.min !== undefined && compare(c.min) < 0) throw invalid(`Value ${shown} is below minimum ${c.min}`);
-  if (c.max !== undefined && compare(c.max) > 0) throw invalid(`Value ${shown} is above maximum ${c.max}`);
+  if (c.min !== undefined && compare(c.min) < 0) throw invalid(`Value ${describeValue(value)} is below minimum ${c.min}`);
+  if (c.max !== undefined && compare(c.max) > 0) throw invalid(`Value ${describeValue(value)} is above maximum ${c.max}`);
 }
 
 /** Compares a bigint with a double without losing precision for large values. */
@@ -98,15 +99,16 @@ function compareBigint(value: bigint, bound: number): number {
 export function checkValue(type: VariableType, c: Constraints, value: Value): void {
   switch (value.kind) {
     case 'float':
-      checkRange(describeValue(value), Number.isFinite(value.value), c, (b) => value.value - b);
+      checkRange(value, Number.isFinite(value.value), c, (b) => value.value - b);
       return;
     case 'integer':
-      checkRange(describeValue(value), true, c, (b) => compareBigint(value.value, b));
+      checkRange(value, true, c, (b) => compareBigint(value.value, b));
       return;
     case 'string': {
       const s = value.value;
       if (type === 'string') {
-        const length = [...s].length;
+        // Code points, not UTF-16 units; counted only when a bound needs them.
+        const length = c.minLength !== undefined || c.maxLength !== undefined ? [...s].length : 0;
         if (c.minLength !== undefined && length < c.minLength) throw invalid(`String too short: ${length} < ${c.minLength}`);
         if (c.maxLength !== undefined && length > c.maxLength) throw invalid(`String too long: ${length} > ${c.maxLength}`);
         if (c.pattern !== undefined && !compilePattern(c.pattern).matches(s)) {

@@ -104,7 +104,8 @@ function decideSet(session: SessionState | undefined, command: SetVariable, ctx:
   checkMetadata(command.metadata);
   // The update's metadata is merged into the variable's: bound the result,
   // or repeated sets with new keys would grow the projection without limit.
-  checkMetadata({ ...variable.metadata, ...command.metadata }, 'merged metadata');
+  // (Without new keys the result is the variable's own metadata, bounded already.)
+  if (hasKeys(command.metadata)) checkMetadata({ ...variable.metadata, ...command.metadata }, 'merged metadata');
   return [
     {
       kind: 'variable_set',
@@ -117,6 +118,11 @@ function decideSet(session: SessionState | undefined, command: SetVariable, ctx:
       metadata: command.metadata,
     },
   ];
+}
+
+function hasKeys(object: object): boolean {
+  for (const _ in object) return true;
+  return false;
 }
 
 function decideRollback(session: SessionState | undefined, command: RollbackVariable, ctx: DecideContext): NewEvent[] {
