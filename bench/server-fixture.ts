@@ -57,7 +57,13 @@ export function makeTempDir(prefix: string): { dir: string; remove: () => void }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function startBenchServer(placement: ServerPlacement = serverPlacement(), extra: { groupCommit?: boolean } = {}): Promise<BenchServer> {
+/** Options the scale benchmarks vary: group commit off for the baseline, `full` durability (fsync per commit). */
+export interface BenchServerExtra {
+  readonly groupCommit?: boolean;
+  readonly durability?: 'normal' | 'full';
+}
+
+export async function startBenchServer(placement: ServerPlacement = serverPlacement(), extra: BenchServerExtra = {}): Promise<BenchServer> {
   const tmp = makeTempDir('varledger-bench-');
   const dataPath = join(tmp.dir, 'ledger.db');
   try {
@@ -68,7 +74,7 @@ export async function startBenchServer(placement: ServerPlacement = serverPlacem
   }
 }
 
-async function startInProcess(dataPath: string, remove: () => void, extra: { groupCommit?: boolean } = {}): Promise<BenchServer> {
+async function startInProcess(dataPath: string, remove: () => void, extra: BenchServerExtra = {}): Promise<BenchServer> {
   const server = await startServer({ ...BENCH_SERVER_OPTIONS, ...extra, dataPath, logger: pino({ level: 'silent' }) });
   return {
     address: `127.0.0.1:${server.port}`,
