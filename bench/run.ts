@@ -229,6 +229,7 @@ async function main(): Promise<void> {
         break;
       case 'soak':
         results.soak = await step(section, runSoak);
+        break;
       case 'postgres':
         // Its own servers: child processes on SQLite and on PostgreSQL.
         results.postgres = await step(section, runPostgresNodes);
