@@ -121,7 +121,15 @@ export class SqliteCompaction {
     } else {
       // A file from before auto_vacuum was set: one full VACUUM converts it, later compactions are incremental.
       this.db.pragma('auto_vacuum = INCREMENTAL');
-      this.db.exec('VACUUM');
+      // VACUUM copies the whole file through a temporary database: on disk, not in memory (the
+      // writer keeps temp_store=MEMORY for its savepoints' undo pages, see sqlite-event-store.ts).
+      const tempStore = this.db.pragma('temp_store', { simple: true }) as number;
+      this.db.pragma('temp_store = FILE');
+      try {
+        this.db.exec('VACUUM');
+      } finally {
+        this.db.pragma(`temp_store = ${tempStore}`);
+      }
     }
     // WAL: the file shrinks when the log is checkpointed; a busy reader just postpones it.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
