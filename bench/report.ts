@@ -280,7 +280,7 @@ function metricsRows(m: MetricsOverheadResult): TargetRow[] {
     row('SetVariable', m.setVariable),
     row('GetVariable', m.getVariable),
     {
-      benchmark: '  (what metrics record per SetVariable, in process; share of a GetVariable at the rate above)',
+      benchmark: '  (what metrics add per SetVariable in process: interceptor, recording, pipeline hook; share of a GetVariable at the rate above)',
       measured: `${fmt(m.recordUs, 2)} µs, ${fmt((100 * m.recordUs * m.getVariable.plainCallsPerSecond) / 1e6, 2)} %`,
       target: '—',
       met: null,
