@@ -53,6 +53,30 @@ const INSERT_BATCH = `
   )
   UPDATE log_head SET revision = $11::bigint, hash = $12::text RETURNING pg_notify('${LOG_CHANNEL}', $11::bigint::text)`;
 
+/**
+ * Gives one commit's events their revisions after `head` and seals each into
+ * the chain in order, adding their rows and hashes to the batch being built.
+ * Returns the stored events and the new head.
+ */
+function sealCommit(
+  events: readonly NewEvent[],
+  head: Digest,
+  rows: EventRow[],
+  hashes: string[],
+): { events: StoredEvent[]; head: Digest } {
+  let { revision, hash } = head;
+  const first = revision + 1;
+  const stored = events.map((event): StoredEvent => {
+    revision++;
+    const row = toRow(event, revision, first);
+    hash = chainHash(hash, row);
+    rows.push(row);
+    hashes.push(hash);
+    return { ...event, revision: revision as Revision, commitId: first as Revision } as StoredEvent;
+  });
+  return { events: stored, head: { revision, hash } };
+}
+
 export class PostgresEventStore implements EventStore {
   readonly snapshots: PostgresSnapshots;
   /** Wakes `follow` readers after our own appends as well as other nodes'. */
@@ -136,16 +160,9 @@ export class PostgresEventStore implements EventStore {
             return { ok: false, error: new AppendConflict(sessionId as SessionId, commit.decidedAt) };
           }
         }
-        const first = revision + 1;
-        const events = commit.events.map((event): StoredEvent => {
-          revision++;
-          const row = toRow(event, revision, first);
-          hash = chainHash(hash, row);
-          rows.push(row);
-          hashes.push(hash);
-          return { ...event, revision: revision as Revision, commitId: first as Revision } as StoredEvent;
-        });
-        return { ok: true, events };
+        const sealed = sealCommit(commit.events, { revision, hash }, rows, hashes);
+        ({ revision, hash } = sealed.head);
+        return { ok: true, events: sealed.events };
       });
       if (rows.length > 0) await client.query(INSERT_BATCH, [...columnsOf(rows), hashes, revision, hash]);
       return results;
@@ -178,20 +195,11 @@ export class PostgresEventStore implements EventStore {
 
   /** Appends one commit after `head` on a client that holds the head row locked. */
   private async appendLocked(client: pg.PoolClient, head: Digest, events: readonly NewEvent[]): Promise<StoredEvent[]> {
-    let { revision, hash } = head;
-    const first = revision + 1;
     const rows: EventRow[] = [];
     const hashes: string[] = [];
-    const stored = events.map((event): StoredEvent => {
-      revision++;
-      const row = toRow(event, revision, first);
-      hash = chainHash(hash, row);
-      rows.push(row);
-      hashes.push(hash);
-      return { ...event, revision: revision as Revision, commitId: first as Revision } as StoredEvent;
-    });
-    await client.query(INSERT_BATCH, [...columnsOf(rows), hashes, revision, hash]);
-    return stored;
+    const sealed = sealCommit(events, head, rows, hashes);
+    await client.query(INSERT_BATCH, [...columnsOf(rows), hashes, sealed.head.revision, sealed.head.hash]);
+    return sealed.events;
   }
 
   async touch(sessionId: SessionId, time: number): Promise<void> {
