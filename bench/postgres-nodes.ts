@@ -43,6 +43,8 @@ const WARMUP_CALLS = 500;
 const INCREMENTS_PER_WRITER = Number(process.env.BENCH_PG_INCREMENTS ?? 30);
 const WATCH_SAMPLES = Number(process.env.BENCH_PG_WATCH_SAMPLES ?? 300);
 const WATCH_WARMUP = 30;
+/** Only a failure guard: the poll fallback alone delivers within 1 s. */
+const DELIVERY_GUARD_MS = 10_000;
 
 export interface LatencyFigures {
   readonly writesPerSecond: number;
@@ -213,6 +215,9 @@ async function watchDelivery(rpcs: readonly LedgerRpc[]): Promise<NodeSetResult[
   const sessionId = 'w';
   await seedFloats(writer, sessionId, 1, 'x');
   const waiting = new Map<number, () => void>();
+  // A stream that fails or ends, or an event that never comes, fails the bench instead of hanging it.
+  let broken: Error | undefined;
+  let fail: (error: Error) => void = () => {};
   const stream = watcher.watch({ sessionId, identifiers: ['x0'], includeInitial: true });
   let ready!: () => void;
   const initial = new Promise<void>((resolve) => (ready = resolve));
@@ -223,16 +228,27 @@ async function watchDelivery(rpcs: readonly LedgerRpc[]): Promise<NodeSetResult[
       if (value?.$case === 'floatValue') waiting.get(value.floatValue)?.();
     }
   });
-  stream.on('error', () => {});
+  const breakWith = (error: Error) => {
+    broken ??= error;
+    fail(broken);
+  };
+  stream.on('error', (error) => breakWith(error));
+  stream.on('end', () => breakWith(new Error('the watch stream ended')));
   try {
     // The INITIAL message: the watch is registered on node B before the first timed write.
     await initial;
     const samples: number[] = [];
     for (let i = 1; i <= WATCH_WARMUP + WATCH_SAMPLES; i++) {
-      const delivered = new Promise<void>((resolve) => waiting.set(i, resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const delivered = new Promise<void>((resolve, reject) => {
+        if (broken) return reject(broken);
+        fail = reject;
+        waiting.set(i, resolve);
+        timer = setTimeout(() => reject(new Error(`set ${i} on node A never reached the watcher on node B (${DELIVERY_GUARD_MS} ms)`)), DELIVERY_GUARD_MS);
+      });
       const start = performance.now();
       await writer.call('setVariable', { sessionId, identifier: 'x0', value: floatValue(i) }, ACTOR);
-      await delivered;
+      await delivered.finally(() => clearTimeout(timer));
       waiting.delete(i);
       if (i > WATCH_WARMUP) samples.push(since(start));
     }
