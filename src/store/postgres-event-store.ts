@@ -138,11 +138,14 @@ export class PostgresEventStore implements EventStore {
       const locked = (await client.query('SELECT revision, hash FROM log_head FOR UPDATE')).rows[0] as Digest;
       const sessions = [...new Set(commits.flatMap((c) => c.events.map((e) => e.sessionId)))];
       const latest = new Map<string, number>();
-      const moved = await client.query<{ session_id: string; revision: number }>(
-        'SELECT session_id, max(revision) AS revision FROM events WHERE session_id = ANY($1) GROUP BY session_id',
+      // One max() per session, so each is a single backward step of events_by_session. A
+      // `max(revision) … WHERE session_id = ANY($1) GROUP BY session_id` reads every event of
+      // those sessions instead (PostgreSQL has no skip scan): an append cost O(session size).
+      const moved = await client.query<{ session_id: string; revision: number | null }>(
+        'SELECT s.id AS session_id, (SELECT max(revision) FROM events WHERE session_id = s.id) AS revision FROM unnest($1::text[]) AS s(id)',
         [sessions],
       );
-      for (const row of moved.rows) latest.set(row.session_id, row.revision);
+      for (const row of moved.rows) if (row.revision !== null) latest.set(row.session_id, row.revision);
       // Recorded use matters only to conditional commits (expiry claims); read it only for those.
       const claimed = [...new Set(commits.filter((c) => c.activeNoLaterThan !== undefined).flatMap((c) => c.events.map((e) => e.sessionId)))];
       const used = claimed.length > 0 ? await this.activityOn(client, claimed) : new Map<SessionId, number>();
