@@ -29,7 +29,7 @@ import pg from 'pg';
 import { LedgerRpc } from '../src/client/ledger-rpc.js';
 import type { WatchResponse } from '../src/gen/varledger/v1/ledger.js';
 import { startCli, type ReadyCli } from '../test/helpers/cli-process.js';
-import { startPostgres, type PostgresServer } from '../test/helpers/postgres-server.js';
+import { createDatabase, startPostgres, type PostgresServer } from '../test/helpers/postgres-server.js';
 import { ACTOR, floatValue, seedFloats } from './ledger-setup.js';
 import { makeTempDir } from './server-fixture.js';
 import { median, quantile, round, since } from './stats.js';
@@ -108,17 +108,6 @@ async function startNodes(args: readonly string[], count: number, cleanup: () =>
     throw error;
   }
   return { rpcs, stop };
-}
-
-async function createDatabase(server: PostgresServer, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return server.urlFor(name);
 }
 
 /** The settings the server actually runs with (the overrides took). */

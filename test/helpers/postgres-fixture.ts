@@ -9,8 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TestFn } from 'ava';
-import pg from 'pg';
-import { startPostgres, type PostgresServer } from './postgres-server.js';
+import { createDatabase, startPostgres, type PostgresServer } from './postgres-server.js';
 
 /** The environment variable holding the shared server's admin URL. */
 export const SHARED_POSTGRES_ENV = 'VARLEDGER_TEST_POSTGRES';
@@ -47,13 +46,5 @@ export function usePostgres(test: TestFn): void {
 /** Creates an empty database on this file's server; returns its URL. */
 export async function freshDatabase(): Promise<string> {
   if (!server) throw new Error('usePostgres(test) was not called in this file');
-  const name = `${prefix}_${++databases}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return server.urlFor(name);
+  return createDatabase(server, `${prefix}_${++databases}`);
 }

@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 
 const run = promisify(execFile);
 
@@ -100,4 +101,16 @@ export async function startPostgres(settings: readonly string[] = []): Promise<P
       },
     };
   }
+}
+
+/** Creates an empty database on a server (through its admin URL); returns the new database's URL. */
+export async function createDatabase(server: Pick<PostgresServer, 'url' | 'urlFor'>, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return server.urlFor(name);
 }
