@@ -11,7 +11,7 @@
  * The commit NOTIFYs the new head; other nodes' notifiers wake their readers.
  */
 import pg from 'pg';
-import type { NewEvent, Revision, SessionId, StoredEvent, VariableId } from '../domain/index.js';
+import { storedEvent, type NewEvent, type Revision, type SessionId, type StoredEvent, type VariableId } from '../domain/index.js';
 import { EVENT_COLUMNS, fromRow, toRow, type EventRow } from './event-codec.js';
 import {
   AppendConflict,
@@ -72,7 +72,7 @@ function sealCommit(
     hash = chainHash(hash, row);
     rows.push(row);
     hashes.push(hash);
-    return { ...event, revision: revision as Revision, commitId: first as Revision } as StoredEvent;
+    return storedEvent(event, revision as Revision, first as Revision);
   });
   return { events: stored, head: { revision, hash } };
 }

@@ -9,7 +9,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { NewEvent, Revision, SessionId, StoredEvent, VariableId } from '../domain/index.js';
+import { storedEvent, type NewEvent, type Revision, type SessionId, type StoredEvent, type VariableId } from '../domain/index.js';
 import { EVENT_COLUMNS, fromRow, toRow, type EventRow } from './event-codec.js';
 import { AppendConflict, type AppendCommit, type AppendOutcome, type Durability, type StorageStats } from './event-store.js';
 import { chainHash, GENESIS_HASH, type Digest } from './hash-chain.js';
@@ -255,7 +255,7 @@ export class SqliteEventStore {
       this.statements.insertEvent.run(...row);
       hash = chainHash(hash, row);
       this.statements.insertHash.run(head, hash);
-      return { ...event, revision: head as Revision, commitId: first as Revision };
+      return storedEvent(event, head as Revision, first as Revision);
     });
     this.txHead = { revision: head, hash };
     return stored;
