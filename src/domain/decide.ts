@@ -10,7 +10,7 @@ import { ScratchSession } from './evolve.js';
 import type { Commit, Command, CreateSession, DeleteVariable, Operation, RegisterVariable, RollbackVariable, SetVariable } from './commands.js';
 import type { NewEvent, SessionCreated } from './events.js';
 import { makeVariableId, type SessionId, type VariableId, type Version } from './ids.js';
-import { checkMetadata, LIMITS } from './limits.js';
+import { checkMetadata, hasEntries, LIMITS } from './limits.js';
 import { findVariable, type SessionState, type VariableState } from './state.js';
 
 export interface DecideContext {
@@ -105,7 +105,7 @@ function decideSet(session: SessionState | undefined, command: SetVariable, ctx:
   // The update's metadata is merged into the variable's: bound the result,
   // or repeated sets with new keys would grow the projection without limit.
   // (Without new keys the result is the variable's own metadata, bounded already.)
-  if (hasKeys(command.metadata)) checkMetadata({ ...variable.metadata, ...command.metadata }, 'merged metadata');
+  if (hasEntries(command.metadata)) checkMetadata({ ...variable.metadata, ...command.metadata }, 'merged metadata');
   return [
     {
       kind: 'variable_set',
@@ -118,11 +118,6 @@ function decideSet(session: SessionState | undefined, command: SetVariable, ctx:
       metadata: command.metadata,
     },
   ];
-}
-
-function hasKeys(object: object): boolean {
-  for (const _ in object) return true;
-  return false;
 }
 
 function decideRollback(session: SessionState | undefined, command: RollbackVariable, ctx: DecideContext): NewEvent[] {

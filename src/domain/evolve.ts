@@ -6,8 +6,17 @@
  * reads at a past revision, where drafting a million events would only cost time.
  */
 import { enableMapSet, freeze, produce, type Draft } from 'immer';
-import { isToolEvent, type LogCompacted, type NewEvent, type SessionCreated, type StoredEvent } from './events.js';
+import {
+  isToolEvent,
+  type LogCompacted,
+  type NewEvent,
+  type SessionCreated,
+  type StoredEvent,
+  type VariableRolledBack,
+  type VariableSet,
+} from './events.js';
 import type { Revision } from './ids.js';
+import { hasEntries } from './limits.js';
 import { overlaySession } from './overlay.js';
 import type { SessionState, VariableState } from './state.js';
 
@@ -29,6 +38,30 @@ export function createSession(event: SessionCreated, revision: Revision): Mutabl
     variables: new Map(),
     names: new Map(),
   } as MutableSession;
+}
+
+/**
+ * A variable after a set or rollback. Every field is written out, not
+ * spread: every VariableState then shares one object shape, and the spread
+ * (Node 20's V8) cost ~1 µs per variable per event on the write path.
+ */
+function nextVersion(variable: VariableState, event: VariableSet | VariableRolledBack, revision: Revision): VariableState {
+  return {
+    id: variable.id,
+    sessionId: variable.sessionId,
+    name: variable.name,
+    type: variable.type,
+    value: event.value,
+    constraints: variable.constraints,
+    metadata: hasEntries(event.metadata) ? { ...variable.metadata, ...event.metadata } : variable.metadata,
+    description: variable.description,
+    version: event.version,
+    createdRevision: variable.createdRevision,
+    modifiedRevision: revision,
+    createdAt: variable.createdAt,
+    updatedAt: event.time,
+    modifiedBy: event.actor,
+  };
 }
 
 export function applyEvent(session: MutableSession, event: NewEvent, revision: Revision): void {
@@ -70,15 +103,7 @@ export function applyEvent(session: MutableSession, event: NewEvent, revision: R
       if (!variable) throw new Error(`set of unknown variable ${event.variableId} (revision ${revision})`);
       // A new object, never a change to the old one: whoever holds the
       // previous state (a watcher's "previous", an overlay's base) keeps it.
-      session.variables.set(event.variableId, {
-        ...variable,
-        value: event.value as Draft<typeof event.value>,
-        version: event.version,
-        modifiedRevision: revision,
-        updatedAt: event.time,
-        modifiedBy: event.actor,
-        metadata: Object.keys(event.metadata).length > 0 ? { ...variable.metadata, ...event.metadata } : variable.metadata,
-      });
+      session.variables.set(event.variableId, nextVersion(variable as VariableState, event, revision) as Draft<VariableState>);
       return;
     }
     case 'variable_deleted': {
@@ -220,7 +245,10 @@ export function applyInPlace(sessions: Map<string, MutableSession>, event: Store
   applyEvent(session, event, event.revision);
   if (variableId === undefined) return { event };
   const variable = (session.variables.get(variableId) as VariableState | undefined) ?? previous;
-  return { event, ...(previous && { previous }), ...(variable && { variable }) };
+  // Literals, not conditional spreads: a spread that adds keys cost ~1 µs per event (Node 20).
+  if (previous && variable) return { event, previous, variable };
+  if (variable) return { event, variable };
+  return { event };
 }
 
 /**

@@ -32,6 +32,12 @@ function utf8Length(text: string): number {
   return bytes;
 }
 
+/** Whether metadata holds any entry, without listing its keys. */
+export function hasEntries(metadata: Metadata): boolean {
+  for (const _ in metadata) return true;
+  return false;
+}
+
 export function checkMetadata(metadata: Metadata, what = 'metadata'): void {
   const keys = Object.keys(metadata);
   if (keys.length > LIMITS.metadataEntries) {
