@@ -8,7 +8,7 @@
  * Decoding yields a domain Value for the service to convert to the variable's
  * type (so "NaN" → float, 3 → integer or float, …); it never checks the type.
  */
-import { DomainError, LIMITS, STORED_KIND, TENSOR_DTYPES, type Value, type VariableType } from '../domain/index.js';
+import { DomainError, LIMITS, STORED_KIND, TENSOR_DTYPES, VARIABLE_TYPES, type Value, type VariableType } from '../domain/index.js';
 import type { Any } from '../gen/google/protobuf/any.js';
 import {
   BinaryDecodeError,
@@ -145,8 +145,16 @@ export interface EncodedValue {
 const EMPTY = Buffer.alloc(0);
 const INTEGER_DTYPES: ReadonlySet<string> = new Set(['int8', 'int16', 'int32', 'int64', 'uint8']);
 
+/** Each type's URL made once: a URL built per value is a rope the protobuf writer flattens per value. */
+const JSON_TYPE_URLS = urlsByType('');
+const BINARY_TYPE_URLS = urlsByType(BINARY_SUFFIX);
+
+function urlsByType(suffix: string): Readonly<Record<VariableType, string>> {
+  return Object.fromEntries(VARIABLE_TYPES.map((type) => [type, `${TYPE_URL_PREFIX}${type}${suffix}`])) as Record<VariableType, string>;
+}
+
 function jsonAny(type: VariableType, json: string): Any {
-  return { typeUrl: `${TYPE_URL_PREFIX}${type}`, value: Buffer.from(json, 'utf8') };
+  return { typeUrl: JSON_TYPE_URLS[type], value: Buffer.from(json, 'utf8') };
 }
 
 function floatJson(n: number): string {
@@ -194,7 +202,7 @@ export function encodeValue(type: VariableType, value: Value, encoding: ValueEnc
   const options = { integersAsInts: INTEGER_DTYPES.has(dtype) };
   const bytes = encoding === 'pickle' ? encodePickledNumbers(nested, options) : encodeErlangTermNumbers(nested, options);
   return {
-    any: { typeUrl: `${TYPE_URL_PREFIX}${type}${BINARY_SUFFIX}`, value: Buffer.from(meta, 'utf8') },
+    any: { typeUrl: BINARY_TYPE_URLS[type], value: Buffer.from(meta, 'utf8') },
     binary: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
   };
 }
