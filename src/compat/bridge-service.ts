@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import type { LedgerService } from '../service/ledger-service.js';
 import type { ToolHub } from '../tools/tool-types.js';
 import { WatchHub } from '../watch/watch-hub.js';
-import { withRequestSizes } from '../server/request-size.js';
 import { BridgeServiceDefinition } from './bridge-definition.js';
 import { bridgeSessionHandlers } from './bridge-sessions.js';
 import { bridgeToolHandlers } from './bridge-tools.js';
@@ -47,7 +46,7 @@ export function addBridgeService(server: Server, service: LedgerService, logger:
     onError: (error) => logger.error({ err: error }, 'bridge watch delivery failed'),
   });
   const stopListening = service.onCommit((notice) => watchHub.publish(notice));
-  server.addService(withRequestSizes(BridgeServiceDefinition), {
+  server.addService(BridgeServiceDefinition, {
     ...bridgeSessionHandlers(service, encodings, logger, options.toolHub),
     ...bridgeVariableHandlers(service, encodings, logger),
     ...bridgeToolHandlers({ service, hub: options.toolHub, logger }),

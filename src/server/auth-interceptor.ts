@@ -1,10 +1,11 @@
 /**
  * The one place that decides who a call is and whether it may go on, for
  * every service on the port: varledger.v1.Ledger, the Snakepit bridge, the
- * tool RPCs, reflection and health alike. A grpc-js server interceptor sees
- * every call before its handler — the headers, the client certificate, and
- * each decoded request message — so no handler can forget a check, and a
- * refused call never reaches one: nothing is written.
+ * tool RPCs, reflection and health alike. It is the admission step of the
+ * server's one interceptor (call-gate.ts), which sees every call before its
+ * handler — the headers, the client certificate, and each decoded request
+ * message — so no handler can forget a check, and a refused call never
+ * reaches one: nothing is written.
  *
  * Per call: at the headers, the principal (client certificate CN or bearer
  * token; UNAUTHENTICATED without one), the actor to record, and the call
@@ -13,15 +14,15 @@
  * (RESOURCE_EXHAUSTED with a retry hint). With auth off only the actor is
  * worked out, exactly as before auth existed.
  */
-import { Metadata, ServerInterceptingCall, type ServerInterceptingCallInterface, type ServerInterceptor } from '@grpc/grpc-js';
+import { Metadata, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { mayAccess, type Access, type Principal } from '../auth/access.js';
 import type { Authority } from '../auth/authority.js';
 import type { LimitBreach, PrincipalLimiter } from '../auth/limits.js';
 import { DomainError, LimitExceededError } from '../domain/index.js';
 import { attachIdentity, identify, type CallIdentity } from './call-context.js';
+import type { CallAdmission } from './call-gate.js';
 import { ruleOf, type MethodRule } from './method-access.js';
-import { requestBytes } from './request-size.js';
 import { toGrpcError } from './status-table.js';
 import { AUTHORIZATION_HEADER } from '../auth/tokens.js';
 
@@ -68,11 +69,22 @@ function denied(principal: Principal, access: Access, sessionId: string, what: s
   return new DomainError('permission_denied', `Permission denied: ${principal.name} may not ${what} (${access} access on ${target} needed)`);
 }
 
-export function authInterceptor(options: AuthInterceptorOptions): ServerInterceptor {
+/** Who a call is when it gets past the headers; undefined for `open` methods, which ask no one. */
+export type Admitted = CallIdentity | undefined;
+
+/** A refusal at the headers after the caller was identified (over the call rate): logged with the principal. */
+class IdentifiedRefusal {
+  constructor(
+    readonly error: unknown,
+    readonly identity: CallIdentity,
+  ) {}
+}
+
+export function authInterceptor(options: AuthInterceptorOptions): CallAdmission<Admitted> {
   const { authority, limiter, logger } = options;
 
   /** Checks a request message against the method's rule; throws the refusal. */
-  const checkMessage = (rule: MethodRule, principal: Principal, message: unknown): void => {
+  const checkMessage = (rule: MethodRule, principal: Principal, message: unknown, bytes: number): void => {
     switch (rule.kind) {
       case 'open':
       case 'principal':
@@ -85,7 +97,7 @@ export function authInterceptor(options: AuthInterceptorOptions): ServerIntercep
           throw denied(principal, access, sessionId, `${access} ${sessionId === '' ? 'without naming a session' : 'here'}`);
         }
         if (access !== 'read') {
-          const breach = limiter.takeBytes(principal.name, principal.limits, requestBytes(message));
+          const breach = limiter.takeBytes(principal.name, principal.limits, bytes);
           if (breach) throw limitError(breach);
         }
         if (creating) {
@@ -109,64 +121,7 @@ export function authInterceptor(options: AuthInterceptorOptions): ServerIntercep
     }
   };
 
-  return (method, call) => {
-    const rule = ruleOf(method.path);
-    if (rule.kind === 'open') return new ServerInterceptingCall(call);
-    let identity: CallIdentity | undefined;
-    let refused = false;
-
-    const refuse = (error: unknown, sessionId?: string) => {
-      refused = true;
-      options.onDenied?.(denialReason(error));
-      const grpcError = toGrpcError(error, logger);
-      if (error instanceof DomainError) {
-        logger.warn(
-          { principal: identity?.principal?.name ?? null, method: method.path, session: sessionId ?? null, peer: call.getPeer(), code: error.code, reason: error.message },
-          'call refused',
-        );
-      }
-      call.sendStatus({ code: grpcError.code, details: grpcError.details, metadata: grpcError.metadata ?? new Metadata() });
-    };
-
-    return new ServerInterceptingCall(call, {
-      start: (next) =>
-        next({
-          onReceiveMetadata: (metadata, pass) => {
-            try {
-              identity = identifyCall(metadata, call);
-              const principal = identity.principal;
-              if (principal) {
-                const breach = limiter.takeRequest(principal.name, principal.limits);
-                if (breach) throw limitError(breach);
-              }
-            } catch (error) {
-              refuse(error);
-              return;
-            }
-            attachIdentity(metadata, identity);
-            pass(metadata);
-          },
-          onReceiveMessage: (message, pass) => {
-            if (refused) return;
-            const principal = identity?.principal;
-            if (principal) {
-              try {
-                checkMessage(rule, principal, message);
-              } catch (error) {
-                refuse(error, rule.kind === 'serve-tools' ? declaredSession(message) : sessionOf(message));
-                return;
-              }
-            }
-            pass(message);
-          },
-          onReceiveHalfClose: (pass) => {
-            if (!refused) pass();
-          },
-        }),
-    });
-  };
-
-  function identifyCall(metadata: Metadata, call: ServerInterceptingCallInterface): CallIdentity {
+  const identifyCall = (metadata: Metadata, call: ServerInterceptingCallInterface): CallIdentity => {
     if (!authority.enabled) return identify(metadata, undefined);
     const certificate = call.getAuthContext().sslPeerCertificate;
     const principal = authority.authenticate({
@@ -174,7 +129,41 @@ export function authInterceptor(options: AuthInterceptorOptions): ServerIntercep
       certificateSubject: certificate ? subjectCommonName(certificate.subject) : undefined,
     });
     return identify(metadata, principal);
-  }
+  };
+
+  return {
+    admitHeaders(path, metadata, call) {
+      if (ruleOf(path).kind === 'open') return undefined;
+      const identity = identifyCall(metadata, call);
+      const principal = identity.principal;
+      if (principal) {
+        const breach = limiter.takeRequest(principal.name, principal.limits);
+        if (breach) throw new IdentifiedRefusal(limitError(breach), identity);
+      }
+      attachIdentity(metadata, identity);
+      return identity;
+    },
+
+    admitMessage(path, admitted, message, bytes) {
+      const principal = admitted?.principal;
+      if (principal) checkMessage(ruleOf(path), principal, message, bytes);
+    },
+
+    refusal(thrown, path, admitted, message, call) {
+      const error = thrown instanceof IdentifiedRefusal ? thrown.error : thrown;
+      const identity = thrown instanceof IdentifiedRefusal ? thrown.identity : admitted;
+      options.onDenied?.(denialReason(error));
+      const grpcError = toGrpcError(error, logger);
+      if (error instanceof DomainError) {
+        const sessionId = message === undefined ? undefined : ruleOf(path).kind === 'serve-tools' ? declaredSession(message) : sessionOf(message);
+        logger.warn(
+          { principal: identity?.principal?.name ?? null, method: path, session: sessionId ?? null, peer: call.getPeer(), code: error.code, reason: error.message },
+          'call refused',
+        );
+      }
+      return { code: grpcError.code, details: grpcError.details, metadata: grpcError.metadata ?? new Metadata() };
+    },
+  };
 }
 
 /** A certificate's subject CN; node gives a string, or an array when the subject repeats it (refused: which one would it be?). */

@@ -20,7 +20,11 @@ export interface CallIdentity {
   readonly actor: string;
 }
 
-const identities = new WeakMap<Metadata, CallIdentity>();
+/**
+ * Where the identity rides on the call's metadata: grpc-js's opaque data,
+ * which is never sent and which no header can set.
+ */
+const IDENTITY_KEY = 'varledger.call-identity';
 
 /** The declared `x-varledger-actor`, checked; undefined when absent or empty. */
 function declaredActor(metadata: Metadata): string | undefined {
@@ -40,7 +44,7 @@ export function identify(metadata: Metadata, principal: Principal | undefined): 
 
 /** Called by the interceptor once per call. */
 export function attachIdentity(metadata: Metadata, identity: CallIdentity): void {
-  identities.set(metadata, identity);
+  metadata.setOpaque(IDENTITY_KEY, identity);
 }
 
 /**
@@ -48,7 +52,7 @@ export function attachIdentity(metadata: Metadata, identity: CallIdentity): void
  * handler registered outside startServer) gets INTERNAL, never a pass.
  */
 export function identityOf(metadata: Metadata): CallIdentity {
-  const identity = identities.get(metadata);
+  const identity = metadata.getOpaque(IDENTITY_KEY) as CallIdentity | undefined;
   if (!identity) throw new Error('call without an identity: it did not pass the auth interceptor');
   return identity;
 }

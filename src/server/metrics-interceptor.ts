@@ -6,10 +6,10 @@
  * Why it wraps the base call instead of being an ordinary interceptor:
  * grpc-js sends some statuses from its base call to itself, below every
  * interceptor (a deadline passing, a body that does not decompress), and
- * the request guard refuses calls on the base call directly. The one place
- * that sees every status is the base call's `sendStatus`, so this
+ * the call gate (call-gate.ts) refuses calls on the base call directly. The
+ * one place that sees every status is the base call's `sendStatus`, so this
  * interceptor goes first (GuardedServer's `observer`), wraps that method and
- * `start` (for cancellations), and hands the same base call on: the guard
+ * `start` (for cancellations), and hands the same base call on: the gate
  * after it still wraps the base call, and its rewritten statuses (malformed
  * bodies) reach this wrapper as the client will see them. A stream the
  * client cancels (a watch it stops) ends with CANCELLED.

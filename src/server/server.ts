@@ -18,7 +18,7 @@ import type { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { openStore } from '../store/open-event-store.js';
 import type { StoreLocation } from '../store/store-location.js';
 import { ledgerHandlers } from './ledger-handlers.js';
-import { GuardedServer } from './request-guard.js';
+import { GuardedServer } from './call-gate.js';
 import { WatchHub } from '../watch/watch-hub.js';
 import { watchHandler } from './watch-handler.js';
 import { LedgerServiceDefinition } from './service-definition.js';
@@ -33,7 +33,6 @@ import { Authority } from '../auth/authority.js';
 import { exposureProblem } from '../auth/exposure.js';
 import { PrincipalLimiter } from '../auth/limits.js';
 import { authInterceptor } from './auth-interceptor.js';
-import { withRequestSizes } from './request-size.js';
 import { ReloadableTlsCredentials, type TlsFiles } from './tls.js';
 import type { WebAccess } from '../web/access.js';
 import type { RunningWebServer } from '../web/web-server.js';
@@ -201,15 +200,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     'grpc.max_send_message_length': -1,
     ...(options.maxMetadataBytes !== undefined && { maxMetadataBytes: options.maxMetadataBytes }),
     ...(metrics && { observer: metricsInterceptor(metrics) }),
-    interceptors: [
-      authInterceptor({
-        authority,
-        limiter,
-        logger,
-        sessionExists: (id) => id !== '' && service.peekSession(id as SessionId) !== undefined,
-        ...(metrics && { onDenied: metrics.authDenied }),
-      }),
-    ],
+    admission: authInterceptor({
+      authority,
+      limiter,
+      logger,
+      sessionExists: (id) => id !== '' && service.peekSession(id as SessionId) !== undefined,
+      ...(metrics && { onDenied: metrics.authDenied }),
+    }),
   });
   const watchHub = new WatchHub({
     log: service,
@@ -235,7 +232,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw error;
   }
   if (loadedTools.length > 0) logger.info({ tools: loadedTools.map((t) => t.name) }, 'server-side tools loaded');
-  server.addService(withRequestSizes(LedgerServiceDefinition), {
+  server.addService(LedgerServiceDefinition, {
     ...ledgerHandlers(service, logger),
     watchVariables: watchHandler(service, watchHub, logger),
     ...toolHandlers(toolHub, logger),

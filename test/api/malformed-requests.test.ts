@@ -6,6 +6,8 @@
 import { connect } from 'node:http2';
 import { Metadata, status } from '@grpc/grpc-js';
 import test, { type ExecutionContext } from 'ava';
+import fc from 'fast-check';
+import { metadataSize } from '../../src/server/request-guard.js';
 import { Digest } from '../../src/gen/varledger/v1/ledger.js';
 import { codeName } from '../helpers/grpc-expect.js';
 import { startLedger } from '../helpers/harness.js';
@@ -84,6 +86,46 @@ test('request headers over 16 KiB get RESOURCE_EXHAUSTED; smaller ones pass', as
   const small = await raw.unary(HEALTH, Buffer.alloc(0), { metadata: withHeader(8 * 1024) });
   t.is(codeName(small.code), 'OK', small.details);
   t.true(await healthy());
+});
+
+test('binary (-bin) headers count as they travel, base64 with padding', async (t) => {
+  const { raw, healthy } = await setup(t);
+  const size = async (bytes: number) => {
+    const metadata = new Metadata();
+    metadata.set('x-blob-bin', Buffer.alloc(bytes, 7));
+    const reply = await raw.unary(HEALTH, Buffer.alloc(0), { metadata });
+    t.is(codeName(reply.code), 'RESOURCE_EXHAUSTED', reply.details);
+    return Number(/^Request metadata is (\d+) bytes/.exec(reply.details)?.[1]);
+  };
+  const base = await size(12_300); // 16,400 base64 characters
+  t.is(await size(12_301), base + 4); // one more byte is one more padded 4-character group
+  t.is(await size(12_303), base + 4);
+  t.is(await size(12_304), base + 8);
+  t.true(await healthy());
+});
+
+test('metadataSize equals the size of the header list grpc-js would send for the same metadata', (t) => {
+  // The reference: every header as HTTP/2 sees it (binary values re-encoded), name + value + 32.
+  const reference = (metadata: Metadata): number => {
+    let size = 0;
+    for (const [key, value] of Object.entries(metadata.toHttp2Headers())) {
+      for (const v of Array.isArray(value) ? value : [value]) size += key.length + String(v).length + 32;
+    }
+    return size;
+  };
+  const key = fc.stringMatching(/^[a-z][a-z0-9_.-]{0,20}$/).filter((k) => !k.endsWith('-bin'));
+  const header = fc.oneof(
+    fc.record({ key, values: fc.array(fc.stringMatching(/^[ -~]{0,40}$/), { minLength: 1, maxLength: 3 }) }),
+    fc.record({ key: key.map((k) => `${k}-bin`), values: fc.array(fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)), { minLength: 1, maxLength: 3 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(header, { maxLength: 8 }), (headers) => {
+      const metadata = new Metadata();
+      for (const { key: k, values } of headers) for (const v of values) metadata.add(k, v);
+      return metadataSize(metadata) === reference(metadata);
+    }),
+  );
+  t.pass();
 });
 
 /** Sends one gRPC frame over plain HTTP/2, as a client with a broken framing layer would; answers grpc-status and grpc-message. */
