@@ -87,20 +87,27 @@ function operationFromWire(op: WireOperation, sessionId: SessionId, shared: Meta
 
 /** The unary handlers; WatchVariables lives in watch-handler.ts. */
 export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHandlers {
+  // A plain function rather than an async one: a reply that is ready (or a
+  // refusal thrown at once) is answered without another promise per call.
   const unary =
     <Req, Res>(handler: Unary<Req, Res>): handleUnaryCall<Req, Res> =>
     (call, callback) => {
-      void (async () => {
-        let reply: Res;
-        try {
-          checkUtf8(call.request as object);
-          reply = await handler(call.request, call);
-        } catch (error) {
-          callback(toGrpcError(error, logger));
-          return;
-        }
+      let reply: Res | Promise<Res>;
+      try {
+        checkUtf8(call.request as object);
+        reply = handler(call.request, call);
+      } catch (error) {
+        callback(toGrpcError(error, logger));
+        return;
+      }
+      if (!(reply instanceof Promise)) {
         callback(null, reply);
-      })();
+        return;
+      }
+      reply.then(
+        (value) => callback(null, value),
+        (error: unknown) => callback(toGrpcError(error, logger)),
+      );
     };
 
   return {

@@ -79,6 +79,15 @@ export function valueFromWire(value: WireValue | undefined, field: string): Valu
   }
 }
 
+/**
+ * The generated wire types declare mutable arrays and maps, but replies are
+ * only encoded, never changed: the state's own arrays and maps are handed to
+ * the encoder as they are instead of copied (an embedding read would
+ * otherwise copy every element once more per call).
+ */
+const encodeOnly = <T>(items: readonly T[]): T[] => items as T[];
+const encodeOnlyMap = (map: Metadata): { [key: string]: string } => map as { [key: string]: string };
+
 export function valueToWire(value: Value): WireValue {
   switch (value.kind) {
     case 'float':
@@ -90,9 +99,9 @@ export function valueToWire(value: Value): WireValue {
     case 'boolean':
       return { kind: { $case: 'boolValue', boolValue: value.value } };
     case 'vector':
-      return { kind: { $case: 'vectorValue', vectorValue: { values: [...value.values] } } };
+      return { kind: { $case: 'vectorValue', vectorValue: { values: encodeOnly(value.values) } } };
     case 'tensor':
-      return { kind: { $case: 'tensorValue', tensorValue: { shape: [...value.shape], data: [...value.data], dtype: value.dtype } } };
+      return { kind: { $case: 'tensorValue', tensorValue: { shape: encodeOnly(value.shape), data: encodeOnly(value.data), dtype: value.dtype } } };
     default: {
       const exhaustive: never = value;
       throw new Error(`unhandled value ${String(exhaustive)}`);
@@ -121,9 +130,9 @@ export function constraintsToWire(c: Constraints): WireConstraints {
     minLength: c.minLength,
     maxLength: c.maxLength,
     pattern: c.pattern,
-    choices: [...(c.choices ?? [])],
+    choices: encodeOnly(c.choices ?? []),
     dimensions: c.dimensions,
-    shape: [...(c.shape ?? [])],
+    shape: encodeOnly(c.shape ?? []),
   };
 }
 
@@ -143,7 +152,7 @@ export function variableToWire(v: VariableState): WireVariable {
     type: TYPE_TO_WIRE[v.type],
     value: valueToWire(v.value),
     constraints: constraintsToWire(v.constraints),
-    metadata: { ...v.metadata },
+    metadata: encodeOnlyMap(v.metadata),
     description: v.description,
     version: BigInt(v.version),
     createdRevision: BigInt(v.createdRevision),
@@ -163,7 +172,7 @@ const STATE_TO_WIRE = {
 export function sessionToWire({ session, expiresAt }: SessionView): WireSession {
   return {
     sessionId: session.id,
-    metadata: { ...session.metadata },
+    metadata: encodeOnlyMap(session.metadata),
     ttlSeconds: session.ttlSeconds,
     state: STATE_TO_WIRE[session.status],
     createdAt: new Date(session.createdAt),
@@ -187,7 +196,7 @@ export function historyEntryToWire(entry: HistoryEntry): WireHistoryEntry {
     revision: BigInt(entry.revision),
     time: new Date(entry.time),
     actor: entry.actor,
-    metadata: { ...entry.metadata },
+    metadata: encodeOnlyMap(entry.metadata),
     kind: HISTORY_KIND[entry.kind],
   };
 }
