@@ -17,6 +17,12 @@ export interface EventFilter extends AuditFilter {
 
 const NAME = "json_extract(payload, '$.name')";
 
+/**
+ * The revisions of a variable's events, through its index and the unindexed
+ * tail (the `variable_events` view, migrations/0006_variable_versions.sql).
+ */
+const revisionsOf = (condition: string) => `revision IN (SELECT revision FROM variable_events WHERE ${condition})`;
+
 export class AuditQueries {
   private readonly names = new Map<string, string | undefined>();
   private readonly nameOf: Database.Statement<[string], string>;
@@ -28,7 +34,9 @@ export class AuditQueries {
   constructor(private readonly db: Database.Database) {
     // version = 0 rows of a variable are its registration: the (variable_id, version) index finds them.
     this.nameOf = db
-      .prepare<[string], string>(`SELECT ${NAME} FROM events WHERE variable_id = ? AND version = 0 AND kind = 'variable_registered' LIMIT 1`)
+      .prepare<[string], string>(
+        `SELECT ${NAME} FROM events WHERE ${revisionsOf('variable_id = ? AND version = 0')} AND kind = 'variable_registered' LIMIT 1`,
+      )
       .pluck();
     this.registrations = db
       .prepare<[string, string, string], [string, string, number]>(
@@ -39,7 +47,7 @@ export class AuditQueries {
       .raw();
     this.variableEvents = db
       .prepare<[string, string], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE variable_id = ? AND session_id = ? ORDER BY revision DESC`,
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE ${revisionsOf('variable_id = ?')} AND session_id = ? ORDER BY revision DESC`,
       )
       .raw();
     this.lastAtTime = db.prepare<[number], number>('SELECT coalesce(max(revision), 0) FROM events WHERE time <= ?').pluck();
@@ -69,7 +77,7 @@ export class AuditQueries {
   variableEventsBetween(variableId: string, afterRevision: number, beforeRevision: number): IterableIterator<EventRow> {
     this.between ??= this.db
       .prepare<[string, number, number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE variable_id = ? AND revision > ? AND revision < ? ORDER BY revision`,
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE ${revisionsOf('variable_id = ? AND revision > ? AND revision < ?')} ORDER BY revision`,
       )
       .raw();
     return this.between.iterate(variableId, afterRevision, beforeRevision);
@@ -85,7 +93,7 @@ export class AuditQueries {
     };
     add('session_id = @session', 'session', filter.sessionId);
     add(
-      `(variable_id = @variable OR variable_id IN (SELECT variable_id FROM events WHERE kind = 'variable_registered' AND ${NAME} = @variable))`,
+      revisionsOf(`variable_id = @variable OR variable_id IN (SELECT variable_id FROM events WHERE kind = 'variable_registered' AND ${NAME} = @variable)`),
       'variable',
       filter.variable,
     );

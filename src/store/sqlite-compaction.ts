@@ -10,6 +10,7 @@ import type { RemovedRun } from './audit-source.js';
 import { compactionEvent, REMOVED_RUNS, type ArchivedRow, type CompactionRequest, type CompactionResult } from './compaction.js';
 import { EVENT_COLUMNS } from './event-codec.js';
 import type { WriteTransaction } from './sqlite-event-store.js';
+import type { VariableIndex } from './sqlite-variable-index.js';
 
 const ARCHIVE_CHUNK = 1_000;
 /** `x IN` a JSON array given as one parameter. */
@@ -18,7 +19,10 @@ const IN_LIST = 'IN (SELECT value FROM json_each(?))';
 export class SqliteCompaction {
   private readonly statements;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly variableIndex: VariableIndex,
+  ) {
     this.statements = {
       ended: db
         .prepare<[number, number], string>(
@@ -100,6 +104,8 @@ export class SqliteCompaction {
       const compaction = (stored as StoredEvent).revision;
       this.statements.recordSessions.run(compaction, list);
       this.statements.recordRevisions.run(compaction, list);
+      // Finds the index rows through the events, so before they go.
+      this.variableIndex.forgetSessions(list);
       this.statements.deleteEvents.run(list);
       this.statements.deleteActivity.run(list);
       // Older snapshots hold removed sessions; they are a cache, and the next one is written without them

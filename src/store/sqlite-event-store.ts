@@ -20,6 +20,7 @@ import { AuditQueries } from './sqlite-audit-queries.js';
 import { EventImporter } from './sqlite-importer.js';
 import { SqliteCompaction } from './sqlite-compaction.js';
 import type { CompactionRequest, CompactionResult } from './compaction.js';
+import { VariableIndex } from './sqlite-variable-index.js';
 
 /** Operations valid only inside `SqliteEventStore.write` (tools and tests). */
 export interface WriteTransaction {
@@ -38,6 +39,8 @@ export interface SqliteStoreOptions {
    * server): applies no migration and refuses a database not fully migrated.
    */
   readonly readonly?: boolean;
+  /** How many unindexed events an append may leave for reads to scan (sqlite-variable-index.ts); small in tests. */
+  readonly variableIndexTail?: number;
 }
 
 /** Waits this long for another process's write lock before failing. */
@@ -46,10 +49,21 @@ const BUSY_TIMEOUT_MS = 5_000;
 /** Event kinds that give a variable a new value, for history. */
 const VALUE_KINDS = "('variable_registered', 'variable_set', 'variable_rolled_back')";
 
+/** `events` columns of the event joined to its variable_versions row `v`, with the version taken from `v` (see `history`). */
+const INDEXED_EVENT_COLUMNS = EVENT_COLUMNS.split(', ')
+  .map((c) => (c === 'version' ? 'v.version' : `e.${c}`))
+  .join(', ');
+
+/** The unindexed tail (migrations/0006_variable_versions.sql): a revision-range scan no longer than the tail. */
+const IN_TAIL = 'revision > (SELECT indexed_through FROM variable_index_state)';
+
 export class SqliteEventStore {
   readonly db: Database.Database;
   readonly snapshots: SnapshotTable;
   private readonly compaction: SqliteCompaction;
+  private readonly variableIndex: VariableIndex;
+  /** True once the current write transaction appended (its tail may need indexing). */
+  private appendedInTx = false;
   private readonly statements;
   private readonly tx: WriteTransaction;
   /** Built once: better-sqlite3 makes new wrapper functions on every `transaction()` call. */
@@ -80,10 +94,10 @@ export class SqliteEventStore {
       // NORMAL in WAL mode survives a process crash (kill -9); FULL also
       // survives power loss at the price of an fsync per commit.
       this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-      // Each logical commit runs in a SAVEPOINT, whose undo copies of the pages it touches go to a
-      // temporary file once they pass 64 KB (a commit of 100 sets touches ~100 index pages): in
-      // memory, inserts under a savepoint cost 0.55 ms per 100 instead of 1.1 ms. Only rollback of
-      // a savepoint reads them; crash recovery never does (that is the WAL's job).
+      // Each logical commit of a group runs in a SAVEPOINT, whose undo copies of the pages it touches
+      // go to a temporary file once they pass 64 KB: in memory, inserts under a savepoint cost 0.55 ms
+      // per 100 instead of 1.1 ms (measured when every commit also touched ~100 index pages). Only
+      // rollback of a savepoint reads them; crash recovery never does (that is the WAL's job).
       this.db.pragma('temp_store = MEMORY');
       migrate(this.db, loadMigrations(options.migrationsDir));
     }
@@ -119,16 +133,27 @@ export class SqliteEventStore {
           `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id IN (SELECT value FROM json_each(?)) AND revision > ? ORDER BY revision LIMIT ?`,
         )
         .raw(),
+      // The indexed versions, newest first straight from the index (the left arm orders by v.version, which
+      // the key holds in order, so LIMIT stops early), merged with the tail's: one statement, one snapshot.
+      // Versions are never negative (-1 stands for none in the index).
       history: db
-        .prepare<[string, number, number], EventRow>(
-          `SELECT ${EVENT_COLUMNS} FROM events
-           WHERE variable_id = ? AND version < ? AND kind IN ${VALUE_KINDS}
-           ORDER BY version DESC LIMIT ?`,
+        .prepare<{ id: string; before: number; limit: number }, EventRow>(
+          `SELECT ${INDEXED_EVENT_COLUMNS} FROM variable_versions v JOIN events e ON e.revision = v.revision
+           WHERE v.variable_id = @id AND v.version >= 0 AND v.version < @before AND e.kind IN ${VALUE_KINDS}
+           UNION ALL
+           SELECT ${EVENT_COLUMNS} FROM events
+           WHERE ${IN_TAIL} AND variable_id = @id AND version >= 0 AND version < @before AND kind IN ${VALUE_KINDS}
+           ORDER BY 6 DESC LIMIT @limit`,
         )
         .raw(),
       version: db
-        .prepare<[string, number], EventRow>(
-          `SELECT ${EVENT_COLUMNS} FROM events WHERE variable_id = ? AND version = ? AND kind IN ${VALUE_KINDS} LIMIT 1`,
+        .prepare<{ id: string; version: number }, EventRow>(
+          `SELECT ${INDEXED_EVENT_COLUMNS} FROM variable_versions v JOIN events e ON e.revision = v.revision
+           WHERE v.variable_id = @id AND v.version = @version AND v.version >= 0 AND e.kind IN ${VALUE_KINDS}
+           UNION ALL
+           SELECT ${EVENT_COLUMNS} FROM events
+           WHERE ${IN_TAIL} AND variable_id = @id AND version = @version AND version >= 0 AND kind IN ${VALUE_KINDS}
+           LIMIT 1`,
         )
         .raw(),
       sessionMovedBetween: db
@@ -153,21 +178,39 @@ export class SqliteEventStore {
         .raw(),
     };
     this.snapshots = new SnapshotTable(db);
-    this.compaction = new SqliteCompaction(db);
+    this.variableIndex = new VariableIndex(db, options.variableIndexTail);
+    this.compaction = new SqliteCompaction(db, this.variableIndex);
     this.tx = {
       head: () => this.chainHeadInTx().revision as Revision,
       append: (events) => this.append(events),
     };
     const transaction = db.transaction((fn: (tx: WriteTransaction) => unknown) => {
       this.txHead = undefined;
+      this.appendedInTx = false;
       try {
-        return fn(this.tx);
+        const result = fn(this.tx);
+        // Whoever appends indexes: the tail stays bounded after every append, in any process.
+        if (this.appendedInTx) this.variableIndex.afterAppend(this.chainHeadInTx().revision);
+        return result;
       } finally {
         this.txHead = undefined;
       }
     });
-    this.runImmediate = (fn) => transaction.immediate(fn);
-    if (!options.readonly) this.sealUnhashedEvents();
+    this.runImmediate = (fn) => {
+      let committed = false;
+      try {
+        const result = transaction.immediate(fn);
+        committed = true;
+        return result;
+      } finally {
+        this.variableIndex.settled(committed);
+      }
+    };
+    if (!options.readonly) {
+      this.sealUnhashedEvents();
+      // A tail left longer by a store with a larger limit (tests): bounded for this one from the start.
+      if (this.variableIndex.tailTooLong(this.head())) this.write(() => this.variableIndex.indexTail(this.head()));
+    }
   }
 
   head(): Revision {
@@ -207,23 +250,13 @@ export class SqliteEventStore {
    * commits in order.
    */
   appendCommits(commits: readonly AppendCommit[]): AppendOutcome[] {
+    if (commits.length === 1) return [this.appendAlone(commits[0] as AppendCommit)];
     return this.write(() => {
       const callStart = this.chainHeadInTx().revision + 1;
       const failedSessions = new Set<string>();
       return commits.map((commit): AppendOutcome => {
-        const sessions = new Set(commit.events.map((e) => e.sessionId));
-        for (const sessionId of sessions) {
-          const moved =
-            failedSessions.has(sessionId) ||
-            // Nothing else can have been written between decidedAt and this call: skip the query.
-            (commit.decidedAt < callStart - 1 && this.statements.sessionMovedBetween.get(sessionId, commit.decidedAt, callStart) !== undefined);
-          const used =
-            commit.activeNoLaterThan !== undefined && ((this.statements.activity.get(sessionId) as number | undefined) ?? 0) > commit.activeNoLaterThan;
-          if (moved || used) {
-            for (const s of sessions) failedSessions.add(s);
-            return { ok: false, error: new AppendConflict(sessionId, commit.decidedAt) };
-          }
-        }
+        const conflict = this.conflictOf(commit, callStart, failedSessions);
+        if (conflict) return { ok: false, error: conflict };
         const chainBefore = this.txHead;
         this.statements.savepoint.run();
         try {
@@ -234,11 +267,57 @@ export class SqliteEventStore {
           this.statements.rollbackTo.run();
           this.statements.release.run();
           this.txHead = chainBefore;
-          for (const s of sessions) failedSessions.add(s);
-          return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+          for (const event of commit.events) failedSessions.add(event.sessionId);
+          return { ok: false, error: asError(error) };
         }
       });
     });
+  }
+
+  /**
+   * A call with one commit needs no SAVEPOINT: when it fails, rolling back
+   * the whole transaction is the same outcome, and it saves a statement pair
+   * per commit on the path every single write takes.
+   */
+  private appendAlone(commit: AppendCommit): AppendOutcome {
+    let failure: Error | undefined;
+    try {
+      return this.write((): AppendOutcome => {
+        const conflict = this.conflictOf(commit, this.chainHeadInTx().revision + 1, new Set());
+        if (conflict) return { ok: false, error: conflict };
+        try {
+          return { ok: true, events: this.append(commit.events) };
+        } catch (error) {
+          failure = asError(error);
+          throw failure;
+        }
+      });
+    } catch (error) {
+      // The commit's own failure is its outcome; a failure to begin or to COMMIT is the caller's.
+      if (failure !== undefined && error === failure) return { ok: false, error: failure };
+      throw error;
+    }
+  }
+
+  /**
+   * The conflict that stops `commit`, if any (see appendCommits); its
+   * sessions join `failedSessions` when there is one.
+   */
+  private conflictOf(commit: AppendCommit, callStart: number, failedSessions: Set<string>): AppendConflict | undefined {
+    const sessions = new Set(commit.events.map((e) => e.sessionId));
+    for (const sessionId of sessions) {
+      const moved =
+        failedSessions.has(sessionId) ||
+        // Nothing else can have been written between decidedAt and this call: skip the query.
+        (commit.decidedAt < callStart - 1 && this.statements.sessionMovedBetween.get(sessionId, commit.decidedAt, callStart) !== undefined);
+      const used =
+        commit.activeNoLaterThan !== undefined && ((this.statements.activity.get(sessionId) as number | undefined) ?? 0) > commit.activeNoLaterThan;
+      if (moved || used) {
+        for (const s of sessions) failedSessions.add(s);
+        return new AppendConflict(sessionId, commit.decidedAt);
+      }
+    }
+    return undefined;
   }
 
   private chainHeadInTx(): Digest {
@@ -258,6 +337,7 @@ export class SqliteEventStore {
       return storedEvent(event, head as Revision, first as Revision);
     });
     this.txHead = { revision: head, hash };
+    this.appendedInTx = true;
     return stored;
   }
 
@@ -304,11 +384,11 @@ export class SqliteEventStore {
   }
 
   readHistory(variableId: VariableId, beforeVersion: number, limit: number): StoredEvent[] {
-    return this.statements.history.all(variableId, beforeVersion, limit).map(fromRow);
+    return this.statements.history.all({ id: variableId, before: beforeVersion, limit }).map(fromRow);
   }
 
   readVersion(variableId: VariableId, version: number): StoredEvent | undefined {
-    const row = this.statements.version.get(variableId, version);
+    const row = this.statements.version.get({ id: variableId, version });
     return row && fromRow(row);
   }
 
@@ -389,9 +469,11 @@ export class SqliteEventStore {
 
   /** Starts loading an exported log; throws (writing nothing) unless the log is empty. */
   startImport(): EventImporter {
-    return new EventImporter(this.db);
+    return new EventImporter(this.db, this.variableIndex);
   }
 }
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 /** A file's size in bytes; 0 when it does not exist (no WAL yet, or just checkpointed away). */
 function fileSize(path: string): number {

@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { EVENT_COLUMNS, type EventRow } from './event-codec.js';
 import { chainHash, GENESIS_HASH, type Digest } from './hash-chain.js';
+import type { VariableIndex } from './sqlite-variable-index.js';
 
 export class EventImporter {
   private readonly insertEvent: Database.Statement<EventRow>;
@@ -14,7 +15,10 @@ export class EventImporter {
   private head: Digest = { revision: 0, hash: GENESIS_HASH };
   private open = true;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly variableIndex: VariableIndex,
+  ) {
     this.insertEvent = db.prepare<EventRow>(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.insertHash = db.prepare<[number, string]>('INSERT INTO event_chain (revision, hash) VALUES (?, ?)');
     db.exec('BEGIN IMMEDIATE');
@@ -37,9 +41,18 @@ export class EventImporter {
     return hash;
   }
 
-  /** Commits everything added; returns the chain head. */
+  /** Commits everything added, with its variable index (no unindexed tail); returns the chain head. */
   commit(): Digest {
-    if (this.open) this.db.exec('COMMIT');
+    if (this.open) {
+      let committed = false;
+      try {
+        this.variableIndex.indexTail(this.head.revision);
+        this.db.exec('COMMIT');
+        committed = true;
+      } finally {
+        this.variableIndex.settled(committed);
+      }
+    }
     this.open = false;
     return this.head;
   }
