@@ -229,11 +229,13 @@ export function decideCommit(session: SessionState | undefined, command: Commit,
   const failures: OperationFailure[] = [];
   const eventCounts: number[] = [];
   const scratch = new ScratchSession(session);
-  command.operations.forEach((op, index) => {
+  const { operations } = command;
+  for (let index = 0; index < operations.length; index++) {
+    const op = operations[index] as Operation;
     try {
       const produced = decide(scratch.state, op, ctx);
       scratch.apply(produced);
-      events.push(...produced);
+      for (const event of produced) events.push(event);
       const last = produced[produced.length - 1];
       if (!last || !('variableId' in last)) throw new Error('an operation produced no variable event');
       outcomes.push({ ok: true, variableId: last.variableId });
@@ -244,7 +246,7 @@ export function decideCommit(session: SessionState | undefined, command: Commit,
       eventCounts.push(0);
       failures.push({ index, identifier: identifierOf(op), error });
     }
-  });
+  }
   if (command.atomic && failures.length > 0) throw new CommitRejectedError(failures);
   return { events, outcomes, eventCounts };
 }
