@@ -112,6 +112,8 @@ function toTensor(input: Value, type: VariableType): Value {
 export function convertValue(type: VariableType, input: Value): Value {
   switch (type) {
     case 'float': {
+      // Values are immutable: one already of the stored shape is kept, not copied.
+      if (input.kind === 'float') return input;
       const v = toFloat(input);
       if (v === undefined) throw cannot(input, type);
       return { kind: 'float', value: v };
@@ -119,7 +121,7 @@ export function convertValue(type: VariableType, input: Value): Value {
     case 'integer': {
       const v = toInteger(input);
       if (v === undefined) throw cannot(input, type);
-      return { kind: 'integer', value: v };
+      return input.kind === 'integer' ? input : { kind: 'integer', value: v };
     }
     case 'boolean':
       if (input.kind === 'boolean') return input;
