@@ -2,7 +2,7 @@
  * Who may do what: principals, their grants over session globs, and the one
  * check every protocol asks (`mayAccess`). Pure: no I/O, no clock.
  */
-import { compileGlob } from '../domain/index.js';
+import { compileGlob, type GlobMatcher } from '../domain/index.js';
 
 /** Ordered: each level includes the ones before it. */
 export const ACCESS_LEVELS = ['read', 'write', 'admin'] as const;
@@ -49,5 +49,23 @@ export function mayAccess(principal: Principal, access: Access, sessionId: strin
   if (isAdmin(principal)) return true;
   if (access === 'admin') return false;
   const needed = RANK[access];
-  return principal.grants.some((g) => RANK[g.access] >= needed && compileGlob(g.sessions)(sessionId));
+  return principal.grants.some((g) => RANK[g.access] >= needed && grantGlob(g.sessions)(sessionId));
+}
+
+/**
+ * Grant globs compiled once, not on every call's access check. They come
+ * from the auth file and a few constants, so the map stays small; it is
+ * emptied if it ever grows past GLOB_CACHE_SIZE (reloads with ever new globs).
+ */
+const globs = new Map<string, GlobMatcher>();
+const GLOB_CACHE_SIZE = 4096;
+
+function grantGlob(pattern: string): GlobMatcher {
+  let matcher = globs.get(pattern);
+  if (!matcher) {
+    matcher = compileGlob(pattern);
+    if (globs.size >= GLOB_CACHE_SIZE) globs.clear();
+    globs.set(pattern, matcher);
+  }
+  return matcher;
 }

@@ -43,6 +43,25 @@ test('access levels are ordered and admin covers every session', (t) => {
   t.true(mayAccess(admin, 'admin', ''));
 });
 
+test('mayAccess decides by the grant glob of each call, also when globs keep changing (compiled globs are remembered)', (t) => {
+  // More distinct globs than the compiled-glob memory keeps: every decision still follows its own grant.
+  for (let i = 0; i < 5000; i++) {
+    const p = principal([{ sessions: `team-${i}-*`, access: 'write' }]);
+    if (!mayAccess(p, 'write', `team-${i}-x`) || mayAccess(p, 'read', `team-${i + 1}-x`)) throw new Error(`grant team-${i}-* decided wrongly`);
+  }
+  const alphabet = fc.constantFrom('a', 'b', '-', '*', '?');
+  fc.assert(
+    fc.property(fc.string({ unit: alphabet, minLength: 1, maxLength: 6 }), fc.string({ unit: fc.constantFrom('a', 'b', '-'), maxLength: 8 }), (glob, session) => {
+      // Asked twice: the second answer comes from the remembered glob.
+      const p = principal([{ sessions: glob, access: 'read' }]);
+      const expected = reference(glob, session);
+      return mayAccess(p, 'read', session) === expected && mayAccess(p, 'read', session) === expected;
+    }),
+    { numRuns: 2000, seed: 12 },
+  );
+  t.pass();
+});
+
 test('the auth file is parsed strictly, naming the bad entry', (t) => {
   const hash = hashToken('t');
   const ok = parseAuthFile(JSON.stringify({ limits: { burst: 5 }, principals: [{ name: 'a', token_sha256: hash, allow: [{ sessions: '*', access: 'read' }], limits: { sessions: 3 } }] }));
