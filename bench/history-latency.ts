@@ -8,8 +8,9 @@
  *   - the whole history      (limit HISTORY_VERSIONS, every version)
  *   - GetVariable on the same variable, same server, for comparison.
  *
- * GetHistory is served from the `(variable_id, version)` index, so the two
- * pages should cost about the same, and the whole history is that plus
+ * GetHistory is served from the per-variable index (SQLite: the
+ * `variable_versions` side table plus the short unindexed tail, migration
+ * 0006), so the two pages should cost about the same, and the whole history is that plus
  * 10,000 entries' worth of decoding, encoding and transfer.
  *
  * tinybench as in unary-latency.ts: the pages and GetVariable share one
