@@ -345,7 +345,9 @@ export class LedgerService {
   }
 
   async set(command: Omit<SetVariable, 'kind'>, actor: string): Promise<VariableState> {
-    return variableOf(await this.run({ ...command, kind: 'set_variable' }, actor));
+    // A literal rather than `{ ...command, kind }` (see commit-results.ts): every SetVariable comes this way.
+    const { sessionId, identifier, value, metadata, expectedVersion } = command;
+    return variableOf(await this.run({ kind: 'set_variable', sessionId, identifier, value, metadata, expectedVersion }, actor));
   }
 
   /** Resolves to the revision of the delete. */
