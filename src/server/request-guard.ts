@@ -89,6 +89,10 @@ export function asCallerError(path: string, s: PartialStatusObject): PartialStat
   if (s.code === status.UNIMPLEMENTED && s.details?.startsWith('Received no request message')) {
     return { ...s, code: status.INVALID_ARGUMENT, details: `Malformed request for ${path}: no complete request message` };
   }
+  // grpc-js answers a grpc-timeout header it cannot parse with INTERNAL; it is the caller's header.
+  if (s.code === status.INTERNAL && s.details?.startsWith('Invalid grpc-timeout value')) {
+    return { ...s, code: status.INVALID_ARGUMENT, details: `Malformed request for ${path}: the grpc-timeout header is not a timeout (digits and one of H M S m u n)` };
+  }
   return s;
 }
 

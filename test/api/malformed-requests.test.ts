@@ -164,3 +164,21 @@ test('a body that does not decompress, or a cut-off message, is INVALID_ARGUMENT
   t.is(none.code, status.INVALID_ARGUMENT, none.details);
   t.true(await healthy());
 });
+
+test('a grpc-timeout header that is not a timeout is INVALID_ARGUMENT, on every service', async (t) => {
+  const { ledger, healthy } = await setup(t);
+  const empty = frame(false, 0, Buffer.alloc(0));
+  for (const path of ['/varledger.v1.Ledger/GetDigest', '/snakepit.bridge.BridgeService/Ping', HEALTH]) {
+    for (const timeout of ['abc', '1x', '']) {
+      const reply = await rawFrame(ledger.address, path, empty, { 'grpc-timeout': timeout });
+      t.deepEqual(
+        reply,
+        { code: status.INVALID_ARGUMENT, details: `Malformed request for ${path}: the grpc-timeout header is not a timeout (digits and one of H M S m u n)` },
+        `${path} with grpc-timeout ${JSON.stringify(timeout)}`,
+      );
+    }
+  }
+  // A well-formed one still works.
+  t.is((await rawFrame(ledger.address, '/varledger.v1.Ledger/GetDigest', empty, { 'grpc-timeout': '5S' })).code, status.OK);
+  t.true(await healthy());
+});
