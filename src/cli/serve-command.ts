@@ -7,8 +7,12 @@ import { pino, type Logger } from 'pino';
 import { describeLocation, parseStoreLocation, type StoreLocation } from '../store/store-location.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
-/** A shutdown that takes longer than this (a stuck stream) is forced. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * After the grace period the calls are cancelled and the database closes at
+ * once; this only guards against a close that cannot finish (a PostgreSQL
+ * server that stopped answering), so the process still ends.
+ */
+const CLOSE_GUARD_MS = 5_000;
 
 function integer(min: number, max: number) {
   return (raw: string): number => {
@@ -60,6 +64,31 @@ function reportStartupFailure(logger: Logger, text: string): void {
   else process.stderr.write(`varledger: ${text}\n`);
 }
 
+/**
+ * The first SIGTERM or SIGINT stops gracefully (streams end UNAVAILABLE,
+ * in-flight calls get the grace period, the database closes) and exits 0.
+ * A second one while that runs exits 1 at once: every acknowledged write is
+ * already committed to the log, so nothing acknowledged is lost.
+ */
+function stopOnSignals(server: { shutdown(): Promise<void> }, logger: Logger, graceMs: number): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal while shutting down; exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, graceMs }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown did not finish after the grace period; exiting');
+      process.exit(1);
+    }, graceMs + CLOSE_GUARD_MS).unref();
+    void server.shutdown().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
 interface ServeOptions {
   host: string;
   port: number;
@@ -84,6 +113,7 @@ interface ServeOptions {
   retainEnded?: number;
   archiveDir?: string;
   retentionInterval: number;
+  shutdownGrace?: number;
 }
 
 export function serveCommand(): Command {
@@ -184,6 +214,11 @@ export function serveCommand(): Command {
         .argParser(duration),
     )
     .addOption(
+      new Option('--shutdown-grace <duration>', 'on SIGTERM/SIGINT, how long in-flight calls may finish before they are cancelled (default: 5s)')
+        .env('VARLEDGER_SHUTDOWN_GRACE')
+        .argParser(duration),
+    )
+    .addOption(
       new Option('--log-level <level>', 'stderr log level')
         .env('VARLEDGER_LOG_LEVEL')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -195,10 +230,15 @@ export function serveCommand(): Command {
       if (opts.retainEnded !== undefined && opts.archiveDir === undefined && /^postgres(ql)?:/.test(opts.store ?? '')) {
         command.error('error: --retain-ended on PostgreSQL needs --archive-dir');
       }
-      const logger = pino({ level: opts.logLevel }, pino.destination(2));
+      // Synchronous: an asynchronous destination flushes what it still holds
+      // with sonic-boom's flushSync at exit, which retries EPIPE forever — a
+      // server whose log reader went away (a dead supervisor or test runner)
+      // then hung in process.exit, deaf to every further signal. A sync write
+      // meets EPIPE at once, and pino then drops further lines.
+      const logger = pino({ level: opts.logLevel }, pino.destination({ dest: 2, sync: true }));
       // Loaded here, not at the top: gRPC takes most of the start-up time of
       // the other (audit) commands, which never need it.
-      const [{ startServer }, grpc] = await Promise.all([import('../server/server.js'), import('@grpc/grpc-js')]);
+      const [{ startServer, DEFAULT_SHUTDOWN_GRACE_MS }, grpc] = await Promise.all([import('../server/server.js'), import('@grpc/grpc-js')]);
       routeGrpcLogs(grpc, logger);
       let server: Awaited<ReturnType<typeof startServer>>;
       let location: StoreLocation;
@@ -227,6 +267,7 @@ export function serveCommand(): Command {
           ...(opts.metricsPort !== undefined && { metrics: { port: opts.metricsPort, host: opts.metricsHost } }),
           ...(opts.retainEnded !== undefined &&
             archiveDir !== undefined && { retention: { retainEndedMs: opts.retainEnded, archiveDir, intervalMs: opts.retentionInterval } }),
+          ...(opts.shutdownGrace !== undefined && { shutdownGraceMs: opts.shutdownGrace }),
           logger,
         });
       } catch (error) {
@@ -249,16 +290,7 @@ export function serveCommand(): Command {
         process.stdout.write(`METRICS_READY:${server.metricsPort}\n`);
       }
 
-      const stop = (signal: string) => {
-        logger.info({ signal }, 'shutting down');
-        setTimeout(() => {
-          logger.warn('in-flight calls did not finish in time; exiting');
-          process.exit(1);
-        }, SHUTDOWN_GRACE_MS).unref();
-        void server.shutdown().then(() => process.exit(0));
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      stopOnSignals(server, logger, opts.shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE_MS);
       // Rotated certificates and edited grants take effect without a restart.
       process.on('SIGHUP', () => {
         logger.info({ signal: 'SIGHUP' }, 'reloading the auth file and TLS certificates');

@@ -92,7 +92,16 @@ export interface ServerOptions {
   readonly metrics?: { readonly port: number; readonly host?: string };
   /** Archive sessions that ended longer ago than this (by `clock`) now and then; undefined: never (`serve --retain-ended`). */
   readonly retention?: RetentionOptions;
+  /** How long `shutdown()` lets in-flight calls finish before cancelling them (default DEFAULT_SHUTDOWN_GRACE_MS). */
+  readonly shutdownGraceMs?: number;
 }
+
+/**
+ * Watch and tool streams are ended at once on shutdown; this bounds the rest:
+ * unary calls still running, and streams whose end cannot reach a client that
+ * stopped reading (HTTP/2 flow control holds the final status behind data).
+ */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
 export interface RunningServer {
   readonly port: number;
@@ -113,7 +122,11 @@ export interface RunningServer {
   readonly authority: Authority;
   /** Reads the auth file and TLS files again (SIGHUP); a file that does not load is logged and the old one kept. */
   reloadSecurity(): Promise<void>;
-  /** Stops accepting calls, lets in-flight ones finish, closes the database. */
+  /**
+   * Stops accepting calls, ends watch and tool streams (UNAVAILABLE), lets
+   * in-flight calls finish for up to the grace period and then cancels them,
+   * and closes the database. Never rejects; calling it again returns the same promise.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -332,7 +345,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const shutdown = () => {
     stopping ??= new Promise<void>((resolve) => {
       // Browsers' live streams end first, with a `shutdown` event.
-      const webClosed = Promise.all([web?.close(), metricsListener?.close(), stopRetention?.()]);
+      const webClosed = Promise.allSettled([web?.close(), metricsListener?.close(), stopRetention?.()]);
       clearInterval(sweep);
       // Watch streams never end on their own; tell clients to reconnect and resume.
       watchHub.closeAll('server shutting down; resume with start_revision');
@@ -341,7 +354,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       toolHub.close('server shutting down');
       for (const name of ['', LEDGER_SERVICE_NAME, BRIDGE_SERVICE_NAME]) health.setStatus(name, 'NOT_SERVING');
       authority.close();
+      const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+      // forceShutdown destroys the connections, which completes tryShutdown below.
+      const grace = setTimeout(() => {
+        logger.warn({ graceMs }, 'in-flight calls did not finish within the shutdown grace period; cancelling them');
+        server.forceShutdown();
+      }, graceMs);
       server.tryShutdown(() => {
+        clearTimeout(grace);
         void webClosed.then(() =>
           service.close().then(
             () => logger.info('stopped'),
