@@ -3,9 +3,10 @@
  * spawn, await the readiness line on stdout (never a sleep), watch stderr,
  * and stop with a signal while observing the exit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { spawnReaped } from './reaper.js';
 
 /** The compiled CLI next to this compiled helper, whatever the outDir. */
 export const CLI_PATH = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -49,7 +50,8 @@ function withGuard<T>(promise: Promise<T>, what: string): Promise<T> {
 /** Spawns `node main.js <args>` with a clean VARLEDGER_* environment plus `env`. */
 export function spawnCli(args: readonly string[], env: Record<string, string> = {}): CliProcess {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VARLEDGER_') && !k.startsWith('GRPC_')));
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Reaped: a test that times out must not leave a server running.
+  const child = spawnReaped(process.execPath, [CLI_PATH, ...args], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdoutLines: string[] = [];
   let stderrText = '';
   const listeners = new Set<() => void>();

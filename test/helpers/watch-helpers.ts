@@ -3,12 +3,13 @@
  * server-side state (no timers), readers that skip progress messages, and a
  * `varledger serve` child process for restart tests.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import type { DeepPartial, Operation, Value, WatchResponse, WatchVariablesRequest } from '../../src/gen/varledger/v1/ledger.js';
 import { WatchEventKind } from '../../src/gen/varledger/v1/ledger.js';
 import { startLedger, type TestLedger, type TestServerOptions } from './harness.js';
+import { spawnReaped } from './reaper.js';
 import { WatchReader } from './watch-reader.js';
 
 export type WireEvent = WatchResponse['events'][number];
@@ -88,9 +89,10 @@ const CLI = new URL('../../src/cli/main.js', import.meta.url);
 
 /** Spawns the built CLI on `dataPath` and resolves once it prints `GRPC_READY:<port>`. */
 export function spawnServer(dataPath: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI.pathname, 'serve', '--port', '0', '--data', dataPath, '--log-level', 'warn'], {
+  // Reaped: a test that times out must not leave the server running.
+  const child = spawnReaped(process.execPath, [CLI.pathname, 'serve', '--port', '0', '--data', dataPath, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }) as ChildProcessByStdio<null, Readable, Readable>;
   let errors = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors += chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

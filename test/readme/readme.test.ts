@@ -2,7 +2,7 @@
  * Every code block of README.md runs as written, twice in a row, and ends
  * (see readme-blocks.ts for how each kind runs and how a block is excused).
  */
-import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { buildSync, transformSync } from 'esbuild';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { rowOf, tamper, writeDemoLedger } from '../cli/fixture.js';
 import { startLedger, type TestLedger } from '../helpers/harness.js';
+import { killGroup, spawnReaped } from '../helpers/reaper.js';
 import { maskTimings, readmeBlocks, transcript, type Block } from './readme-blocks.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -28,22 +29,31 @@ interface Run {
   readonly output: string;
 }
 
-/** Runs a program to its end (or kills it at the guard), stdout and stderr interleaved. */
+/**
+ * Runs a program to its end (or kills it at the guard), stdout and stderr
+ * interleaved. It leads its own process group, so the guard also kills what
+ * a block started in the background (`varledger serve … &`), and so does the
+ * reaper if ava ends this file on a timeout.
+ */
 function run(command: string, args: readonly string[], options: { cwd: string; env?: Record<string, string>; stdin?: string }): Promise<Run> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VARLEDGER_') && k !== 'FORCE_COLOR'));
-  const child = spawn(command, args, { cwd: options.cwd, env: { ...inherited, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawnReaped(command, args, { cwd: options.cwd, env: { ...inherited, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessWithoutNullStreams;
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
   // A program that exits before reading its stdin closes the pipe: not an error of the test.
   child.stdin.on('error', () => {});
   child.stdin.end(options.stdin ?? '');
-  const guard = setTimeout(() => child.kill('SIGKILL'), GUARD_MS);
+  let guarded = false;
+  const guard = setTimeout(() => {
+    guarded = true;
+    killGroup(child);
+  }, GUARD_MS);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => {
+    child.on('close', (code) => {
       clearTimeout(guard);
-      resolve({ code: signal === 'SIGKILL' ? null : code, output });
+      resolve({ code: guarded ? null : code, output });
     });
   });
 }
