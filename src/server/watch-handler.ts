@@ -26,6 +26,9 @@ export function watchHandler(
       const sessionId = parseSessionId(request.sessionId);
       const identifiers = request.identifiers.map(parseIdentifier);
       const start = parseRevision(request.startRevision);
+      // A revision the caller saw on another node (or process) may not have reached this one yet:
+      // fold the log in before judging it, as reads at a revision do (read-your-writes across nodes).
+      if (start > service.head + 1) await service.catchUp();
       if (start > service.head + 1) {
         throw new DomainError('revision_out_of_range', `start_revision ${start} is beyond the head of the log (${service.head})`);
       }

@@ -108,3 +108,40 @@ test('a large burst of commits by another connection reaches watchers whole: no 
   for (const e of events) sizesSeen.set(e.commitId, (sizesSeen.get(e.commitId) ?? 0) + 1);
   t.deepEqual([...sizesSeen.values()], sizes);
 });
+
+test('a watch from a revision another process wrote, before this server noticed it, starts there instead of being refused', async (t) => {
+  // externalPollMs 0: this server never polls for others' commits, so only the watch's own catch-up can find them.
+  const ledger = await startLedger({ externalPollMs: 0 });
+  t.teardown(() => ledger.stop());
+  const { rpc, server, clock, dataPath } = ledger;
+  await rpc.call('registerVariable', { sessionId: 's1', name: 'x', type: VariableType.VARIABLE_TYPE_INTEGER, initialValue: intValue(0n) });
+
+  const other = await LedgerService.open({
+    store: new SqliteLog(new SqliteEventStore(dataPath), { pollMs: 0 }),
+    clock,
+    newIdSuffix: () => 'ext',
+    newSessionId: () => 'unused',
+  });
+  t.teardown(() => other.close());
+  const sessionId = parseSessionId('s1');
+  const revisions: number[] = [];
+  for (const i of [1n, 2n, 3n]) {
+    revisions.push((await other.set({ sessionId, identifier: 'x', value: { kind: 'integer', value: i }, metadata: {} }, 'worker-2')).modifiedRevision);
+  }
+  const from = revisions[1] as number;
+  // More than one revision ahead of what the server has applied (one ahead is simply "the next event").
+  t.true(from > server.service.head + 1, 'the server has not seen the other process commits yet');
+
+  // A client that wrote through the other process watches here from one of its writes on.
+  const reader = new WatchReader(rpc.watch({ sessionId: 's1', identifiers: ['x'], startRevision: BigInt(from) }));
+  t.teardown(() => reader.cancel());
+  const seen: [number | undefined, number | undefined][] = [];
+  while (seen.length < 2) {
+    const message = await reader.next();
+    for (const e of message.events) seen.push([intOf(e.previousValue), intOf(e.variable?.value)]);
+  }
+  t.deepEqual(seen, [
+    [1, 2],
+    [2, 3],
+  ]);
+});
