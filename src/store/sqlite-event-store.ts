@@ -259,49 +259,45 @@ export class SqliteEventStore {
     // checks conflicts afresh.
     let failure: Error | undefined;
     try {
-      return this.write(() => {
-        const callStart = this.chainHeadInTx().revision + 1;
-        const failedSessions = new Set<string>();
-        return commits.map((commit): AppendOutcome => {
-          const conflict = this.conflictOf(commit, callStart, failedSessions);
-          if (conflict) return { ok: false, error: conflict };
-          try {
-            return { ok: true, events: this.append(commit.events) };
-          } catch (error) {
-            failure = asError(error);
-            throw failure;
-          }
-        });
+      return this.appendEach(commits, (commit) => {
+        try {
+          return { ok: true, events: this.append(commit.events) };
+        } catch (error) {
+          failure = asError(error);
+          throw failure;
+        }
       });
     } catch (error) {
       // A failure to begin or to COMMIT is the caller's; a commit's own failure is handled below.
       if (failure === undefined || error !== failure) throw error;
     }
     if (commits.length === 1) return [{ ok: false, error: failure }];
-    return this.appendEachInSavepoint(commits);
+    // The group again, each commit in its own SAVEPOINT: one that fails rolls back alone.
+    return this.appendEach(commits, (commit, failedSessions) => {
+      const chainBefore = this.txHead;
+      this.statements.savepoint.run();
+      try {
+        const events = this.append(commit.events);
+        this.statements.release.run();
+        return { ok: true, events };
+      } catch (error) {
+        this.statements.rollbackTo.run();
+        this.statements.release.run();
+        this.txHead = chainBefore;
+        for (const event of commit.events) failedSessions.add(event.sessionId);
+        return { ok: false, error: asError(error) };
+      }
+    });
   }
 
-  /** The group commit again, each commit in its own SAVEPOINT: one that fails rolls back alone. */
-  private appendEachInSavepoint(commits: readonly AppendCommit[]): AppendOutcome[] {
+  /** One write transaction: each commit that does not conflict goes to `appendOne`, in order. */
+  private appendEach(commits: readonly AppendCommit[], appendOne: (commit: AppendCommit, failedSessions: Set<string>) => AppendOutcome): AppendOutcome[] {
     return this.write(() => {
       const callStart = this.chainHeadInTx().revision + 1;
       const failedSessions = new Set<string>();
       return commits.map((commit): AppendOutcome => {
         const conflict = this.conflictOf(commit, callStart, failedSessions);
-        if (conflict) return { ok: false, error: conflict };
-        const chainBefore = this.txHead;
-        this.statements.savepoint.run();
-        try {
-          const events = this.append(commit.events);
-          this.statements.release.run();
-          return { ok: true, events };
-        } catch (error) {
-          this.statements.rollbackTo.run();
-          this.statements.release.run();
-          this.txHead = chainBefore;
-          for (const event of commit.events) failedSessions.add(event.sessionId);
-          return { ok: false, error: asError(error) };
-        }
+        return conflict ? { ok: false, error: conflict } : appendOne(commit, failedSessions);
       });
     });
   }
