@@ -69,24 +69,39 @@ function reportStartupFailure(logger: Logger, text: string): void {
  * in-flight calls get the grace period, the database closes) and exits 0.
  * A second one while that runs exits 1 at once: every acknowledged write is
  * already committed to the log, so nothing acknowledged is lost.
+ *
+ * With `stopWithStdin`, the end of standard input stops it the same way: a
+ * parent that spawned the server with a pipe holds the other end, and the
+ * pipe closes however the parent ends, SIGKILL included, so the server
+ * cannot outlive it. The end of input never escalates a stop under way.
  */
-function stopOnSignals(server: { shutdown(): Promise<void> }, logger: Logger, graceMs: number): void {
+function stopWhenAsked(server: { shutdown(): Promise<void> }, logger: Logger, graceMs: number, stopWithStdin: boolean): void {
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal while shutting down; exiting now');
-      process.exit(1);
-    }
+  const stop = (why: { signal: NodeJS.Signals } | { stdin: 'closed' }) => {
     stopping = true;
-    logger.info({ signal, graceMs }, 'shutting down');
+    logger.info({ ...why, graceMs }, 'shutting down');
     setTimeout(() => {
       logger.error('shutdown did not finish after the grace period; exiting');
       process.exit(1);
     }, graceMs + CLOSE_GUARD_MS).unref();
     void server.shutdown().then(() => process.exit(0));
   };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal while shutting down; exiting now');
+      process.exit(1);
+    }
+    stop({ signal });
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  if (stopWithStdin) {
+    // Read and drop whatever comes: only the end matters.
+    process.stdin.on('data', () => {});
+    process.stdin.once('end', () => {
+      if (!stopping) stop({ stdin: 'closed' });
+    });
+  }
 }
 
 interface ServeOptions {
@@ -114,6 +129,7 @@ interface ServeOptions {
   archiveDir?: string;
   retentionInterval: number;
   shutdownGrace?: number;
+  stopWithStdin?: boolean;
 }
 
 export function serveCommand(): Command {
@@ -219,6 +235,11 @@ export function serveCommand(): Command {
         .argParser(duration),
     )
     .addOption(
+      new Option('--stop-with-stdin', 'stop gracefully, as on SIGTERM, when standard input ends (a parent holding a pipe to it exited)').env(
+        'VARLEDGER_STOP_WITH_STDIN',
+      ),
+    )
+    .addOption(
       new Option('--log-level <level>', 'stderr log level')
         .env('VARLEDGER_LOG_LEVEL')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -290,7 +311,7 @@ export function serveCommand(): Command {
         process.stdout.write(`METRICS_READY:${server.metricsPort}\n`);
       }
 
-      stopOnSignals(server, logger, opts.shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE_MS);
+      stopWhenAsked(server, logger, opts.shutdownGrace ?? DEFAULT_SHUTDOWN_GRACE_MS, opts.stopWithStdin === true);
       // Rotated certificates and edited grants take effect without a restart.
       process.on('SIGHUP', () => {
         logger.info({ signal: 'SIGHUP' }, 'reloading the auth file and TLS certificates');

@@ -6,7 +6,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export interface SpawnOptions {
@@ -55,9 +55,12 @@ export async function spawnLocalServer(options: SpawnOptions = {}): Promise<Loca
     data,
     '--log-level',
     options.logLevel ?? 'warn',
+    // The server's stdin is a pipe this process holds open and never writes:
+    // it closes however this process ends (SIGKILL included), and the server then stops.
+    '--stop-with-stdin',
     ...(options.args ?? []),
   ];
-  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
