@@ -62,7 +62,9 @@ test('a spawned server stops when the process that spawned it dies, even by SIGK
     const client = await connect({ spawn: {}, actor: 'parent' });
     process.stdout.write('READY ' + client.address + '\\n');
   `;
-  const parent = spawnReaped(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The server stays in the parent's process group: the reaper must not kill that group when the parent
+  // dies (that is the test), only at the end (teardown) or if the worker ends first.
+  const parent = spawnReaped(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] }, { keepGroupAfterExit: true });
   t.teardown(() => killGroup(parent));
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';

@@ -50,13 +50,17 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL
 /**
  * `spawn`, with the child leading a new process group that is killed when
  * this test file's worker ends; once the child has exited, whatever it left
- * running in its group (a background server) is killed at once.
+ * running in its group (a background server) is killed at once — unless
+ * `keepGroupAfterExit`, for a test of what the group does when its leader
+ * dies: then the group stays until the test kills it (`killGroup`) or the
+ * worker ends.
  */
-export function spawnReaped(command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+export function spawnReaped(command: string, args: readonly string[], options: SpawnOptions, { keepGroupAfterExit = false } = {}): ChildProcess {
   const child = spawn(command, args, { ...options, detached: true });
   const pid = child.pid;
   if (pid === undefined) return child;
   tell(`add ${pid}`);
+  if (keepGroupAfterExit) return child;
   child.once('exit', () => {
     killGroup(child);
     tell(`del ${pid}`);
