@@ -12,6 +12,8 @@ import type { ClientCacheResult } from './client-cache.js';
 import type { CommitVsSingleResult } from './commit-vs-single.js';
 import type { HistoryLatencyResult } from './history-latency.js';
 import { bridgeRows, pythonRows } from './python-report.js';
+import type { ScaleResults } from './scale.js';
+import { scaleRows } from './scale-report.js';
 import type { PostgresNodesResult } from './postgres-nodes.js';
 import type { PythonTableResult } from './python-table.js';
 import type { StartupFoldResult } from './startup-fold.js';
@@ -39,7 +41,7 @@ export interface CoreResults {
   soak?: SoakResult;
   postgres?: PostgresNodesResult;
   /** Issue 12's scale figures (bench/scale.ts), each with its baseline and target inside. */
-  scale?: Record<string, unknown>;
+  scale?: ScaleResults;
 }
 
 export interface TargetRow {
@@ -93,8 +95,9 @@ export function targetRows(results: CoreResults): TargetRow[] {
     rows.push({
       benchmark: `${n} × SetVariable vs Commit of ${n}`,
       measured: `${fmt(commitVsSingle.ratio, 1)}× (${fmt(commitVsSingle.singlesMedianMs, 1)} ms vs ${fmt(commitVsSingle.commitMedianMs, 2)} ms)`,
-      target: '≥ 10×',
-      met: commitVsSingle.ratio >= 10,
+      // Issue 12 raised the first target (≥ 10×) to ≥ 20×.
+      target: '≥ 20×',
+      met: commitVsSingle.ratio >= 20,
     });
   }
   if (startupFold) {
@@ -260,6 +263,7 @@ export function targetRows(results: CoreResults): TargetRow[] {
   if (auditCli) rows.push(...auditTargets(auditCli));
   if (results.bridgeBatch) rows.push(...bridgeRows(results.bridgeBatch));
   if (results.python) rows.push(...pythonRows(results.python));
+  if (results.scale) rows.push(...scaleRows(results.scale));
   if (results.metricsOverhead) rows.push(...metricsRows(results.metricsOverhead));
   if (results.soak) rows.push(...soakRows(results.soak));
   if (results.postgres) rows.push(...postgresRows(results.postgres));

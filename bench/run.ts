@@ -242,7 +242,6 @@ async function main(): Promise<void> {
         break;
     }
   }
-  if (results.scale) console.log(JSON.stringify(results.scale, null, 2));
 
   const rows = targetRows(results);
   printTable(rows);

@@ -1,0 +1,76 @@
+/** Table rows for issue 12's scale figures (bench/scale.ts), each beside the baseline it is a ratio to. */
+import type { ScaleResults } from './scale.js';
+
+interface Row {
+  readonly benchmark: string;
+  readonly measured: string;
+  readonly target: string;
+  readonly met: boolean | null;
+}
+
+const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const info = (benchmark: string, measured: string): Row => ({ benchmark, measured, target: '—', met: null });
+
+export function scaleRows(scale: ScaleResults): Row[] {
+  const rows: Row[] = [];
+  const { zero, contention, bigSession, closed } = scale;
+  if (zero) {
+    const tp = zero.setVariable16InFlight;
+    rows.push({
+      benchmark: 'SetVariable, 16 in flight, vs zero-work server',
+      measured: `${fmt(tp.ratio, 2)}× (${fmt(tp.ledgerCallsPerSecond)} vs ${fmt(tp.zeroWorkCallsPerSecond)} calls/s)`,
+      target: '≥ 0.8×',
+      met: tp.ratio >= 0.8,
+    });
+    const p50 = zero.sequentialSetP50;
+    rows.push({
+      benchmark: 'Sequential SetVariable p50 vs zero-work server',
+      measured: `${fmt(p50.ratio, 2)}× (${fmt(p50.ledgerUs)} vs ${fmt(p50.zeroWorkUs)} µs)`,
+      target: '≤ 1.5×',
+      met: p50.ratio <= 1.5,
+    });
+  }
+  if (contention) {
+    const c = contention;
+    const share = (x: number | null) => (x === null ? '' : `, ${fmt(x * 100)} % of the way to it`);
+    rows.push({
+      benchmark: `${c.writers} writers: group commit vs a transaction per write`,
+      measured: `${fmt(c.ratio, 2)}× (${fmt(c.groupCommitWritesPerSecond)} vs ${fmt(c.oneTransactionPerWrite)} writes/s)`,
+      target: '≥ 3×',
+      met: c.ratio >= 3,
+    });
+    rows.push(info('  (ceiling: zero-work server vs a transaction per write)', `${fmt(c.ceilingRatio, 2)}× (${fmt(c.zeroWorkWritesPerSecond)} writes/s)${share(c.shareOfCeiling)}`));
+    const full = c.durabilityFull;
+    rows.push({
+      benchmark: '  same, durability full (fsync per commit)',
+      measured: `${fmt(full.ratio, 2)}× (${fmt(full.groupCommitWritesPerSecond)} vs ${fmt(full.oneTransactionPerWrite)} writes/s); ceiling ${fmt(full.ceilingRatio, 2)}×${share(full.shareOfCeiling)}`,
+      target: '≥ 3×',
+      met: full.ratio >= 3,
+    });
+  }
+  if (bigSession) {
+    rows.push({
+      benchmark: `SetVariable p50, session of ${fmt(bigSession.variables)} vs 10 variables`,
+      measured: `${fmt(bigSession.ratio, 2)}× (${fmt(bigSession.bigSessionP50Us)} vs ${fmt(bigSession.smallSessionP50Us)} µs)`,
+      target: '≤ 2×',
+      met: bigSession.ratio <= 2,
+    });
+  }
+  if (closed) {
+    const n = fmt(closed.sessions);
+    rows.push({
+      benchmark: `RSS after ${n} closed sessions vs after 1,000`,
+      measured: `${fmt(closed.rssGrowthMiB, 1)} MiB (${fmt(closed.rssAfterAllMiB, 1)} vs ${fmt(closed.rssAfter1kMiB, 1)} MiB)`,
+      target: '≤ 20 MiB growth',
+      met: closed.rssGrowthMiB <= 20,
+    });
+    rows.push({ benchmark: `  Restart on that log`, measured: `${fmt(closed.restartMs)} ms`, target: '≤ 500 ms', met: closed.restartMs <= 500 });
+    rows.push({
+      benchmark: '  Snapshot bytes vs bytes of live state',
+      measured: closed.snapshotRatio === null ? 'no live state' : `${fmt(closed.snapshotRatio, 1)}× (${fmt(closed.snapshotBytes)} vs ${fmt(closed.liveStateBytes)} B)`,
+      target: '≤ 2×',
+      met: closed.snapshotRatio === null ? null : closed.snapshotRatio <= 2,
+    });
+  }
+  return rows;
+}
