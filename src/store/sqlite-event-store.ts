@@ -21,6 +21,7 @@ import { EventImporter } from './sqlite-importer.js';
 import { SqliteCompaction } from './sqlite-compaction.js';
 import type { CompactionRequest, CompactionResult } from './compaction.js';
 import { VariableIndex } from './sqlite-variable-index.js';
+import { RowInserter } from './sqlite-row-inserter.js';
 
 /** Operations valid only inside `SqliteEventStore.write` (tools and tests). */
 export interface WriteTransaction {
@@ -62,6 +63,9 @@ export class SqliteEventStore {
   readonly snapshots: SnapshotTable;
   private readonly compaction: SqliteCompaction;
   private readonly variableIndex: VariableIndex;
+  /** Multi-row inserts of a commit's events and their chain hashes (sqlite-row-inserter.ts). */
+  private readonly eventRows: RowInserter<EventRow>;
+  private readonly chainRows: RowInserter<[number, string]>;
   /** True once the current write transaction appended (its tail may need indexing). */
   private appendedInTx = false;
   private readonly statements;
@@ -104,7 +108,6 @@ export class SqliteEventStore {
 
     const db = this.db;
     this.statements = {
-      insertEvent: db.prepare<EventRow>(`INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertHash: db.prepare<[number, string]>('INSERT INTO event_chain (revision, hash) VALUES (?, ?)'),
       head: db.prepare<[], number>('SELECT coalesce(max(revision), 0) FROM events').pluck(),
       pageBytes: db.prepare<[], number>('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck(),
@@ -177,6 +180,8 @@ export class SqliteEventStore {
         )
         .raw(),
     };
+    this.eventRows = new RowInserter(db, 'events', EVENT_COLUMNS.split(', '));
+    this.chainRows = new RowInserter(db, 'event_chain', ['revision', 'hash']);
     this.snapshots = new SnapshotTable(db);
     this.variableIndex = new VariableIndex(db, options.variableIndexTail);
     this.compaction = new SqliteCompaction(db, this.variableIndex);
@@ -331,14 +336,18 @@ export class SqliteEventStore {
     if (!this.db.inTransaction) throw new Error('append outside a write transaction');
     let { revision: head, hash } = this.chainHeadInTx();
     const first = head + 1;
+    const rows: EventRow[] = [];
+    const hashes: [number, string][] = [];
     const stored = events.map((event) => {
       head++;
       const row = toRow(event, head, first);
-      this.statements.insertEvent.run(...row);
       hash = chainHash(hash, row);
-      this.statements.insertHash.run(head, hash);
+      rows.push(row);
+      hashes.push([head, hash]);
       return storedEvent(event, head as Revision, first as Revision);
     });
+    this.eventRows.insert(rows);
+    this.chainRows.insert(hashes);
     this.txHead = { revision: head, hash };
     this.appendedInTx = true;
     return stored;

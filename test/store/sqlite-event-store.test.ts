@@ -4,6 +4,8 @@ import Database from 'better-sqlite3';
 import type { NewEvent, SessionId } from '../../src/domain/index.js';
 import { created, EVERY_EVENT, registered, rev, S1, S2, set, withRevisions } from './event-samples.js';
 import { openStore, tempDir } from './temp-store.js';
+import type { EventRow } from '../../src/store/event-codec.js';
+import { chainHash, GENESIS_HASH } from '../../src/store/hash-chain.js';
 
 test('a new store is empty', (t) => {
   const store = openStore(t, join(tempDir(t), 'ledger.db'));
@@ -58,6 +60,25 @@ test('append returns the events it was given, with revision and commit id', (t) 
   const store = openStore(t, join(tempDir(t), 'ledger.db'));
   const stored = store.write((tx) => tx.append(EVERY_EVENT));
   t.deepEqual(stored, withRevisions(EVERY_EVENT, 1));
+});
+
+test('a commit longer than one multi-row insert keeps its order, revisions and chain', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  store.write((tx) => tx.append([created(), registered('x', { kind: 'float', value: 0 })]));
+  // 37 events: two full chunks of the multi-row insert (sqlite-row-inserter.ts) and five rows after them.
+  const events = Array.from({ length: 37 }, (_, i) => set('x', i + 1, { kind: 'float', value: i + 1 }));
+  t.deepEqual(
+    store.write((tx) => tx.append(events)),
+    withRevisions(events, 3),
+  );
+  t.deepEqual([...store.readAll(rev(2))], withRevisions(events, 3));
+  let hash = GENESIS_HASH;
+  for (const [...row] of store.rowsWithHashes()) {
+    const stored = row.pop();
+    hash = chainHash(hash, row as unknown as EventRow);
+    t.is(stored, hash, `revision ${row[0]}`);
+  }
+  t.deepEqual(store.digest(), { revision: 39, hash });
 });
 
 test('an empty append writes nothing', (t) => {

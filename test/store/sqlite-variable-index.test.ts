@@ -219,6 +219,14 @@ test('a failing commit in a single-commit call writes nothing, alone or in a gro
   t.true(alone !== undefined && !alone.ok && /NOT NULL/.test(alone.error.message), 'the commit fails with its own error');
   t.is(Number(store.head()), head);
   t.deepEqual(store.digest(), digest);
+  // The same when the broken event is written by a multi-row insert (sqlite-row-inserter.ts) or after one.
+  for (const at of [10, 17]) {
+    const long = Array.from({ length: 20 }, (_, i) => (i === at ? broken : work.set('a')));
+    const [failed] = store.appendCommits([{ events: long, decidedAt: rev(head) }]);
+    t.true(failed !== undefined && !failed.ok && /NOT NULL/.test(failed.error.message), `broken event at ${at}`);
+    t.is(Number(store.head()), head);
+    t.deepEqual(store.digest(), digest);
+  }
 
   const [good, bad, after] = store.appendCommits([
     { events: [work.set('a')], decidedAt: rev(head) },
