@@ -47,6 +47,15 @@ export function scaleRows(scale: ScaleResults): Row[] {
       target: '≥ 3×',
       met: full.ratio >= 3,
     });
+    const pg = c.postgres;
+    if (pg) {
+      rows.push({
+        benchmark: `  same on PostgreSQL (${pg.settings})`,
+        measured: `${fmt(pg.ratio, 2)}× (${fmt(pg.groupCommitWritesPerSecond)} vs ${fmt(pg.oneTransactionPerWrite)} writes/s); ceiling ${fmt(pg.ceilingRatio, 2)}×${share(pg.shareOfCeiling)}`,
+        target: '≥ 3×',
+        met: pg.ratio >= 3,
+      });
+    }
   }
   if (bigSession) {
     rows.push({

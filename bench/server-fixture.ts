@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startServer } from '../src/server/server.js';
+import type { StoreLocation } from '../src/store/store-location.js';
 
 export type ServerPlacement = 'child' | 'inproc';
 
@@ -61,6 +62,8 @@ export function makeTempDir(prefix: string): { dir: string; remove: () => void }
 export interface BenchServerExtra {
   readonly groupCommit?: boolean;
   readonly durability?: 'normal' | 'full';
+  /** A PostgreSQL database instead of the temp SQLite file (in-process placement only). */
+  readonly storeLocation?: StoreLocation;
 }
 
 export async function startBenchServer(placement: ServerPlacement = serverPlacement(), extra: BenchServerExtra = {}): Promise<BenchServer> {
