@@ -33,6 +33,7 @@ import { Authority } from '../auth/authority.js';
 import { exposureProblem } from '../auth/exposure.js';
 import { PrincipalLimiter } from '../auth/limits.js';
 import { authInterceptor } from './auth-interceptor.js';
+import { feedSessionLimits } from './session-limit-feed.js';
 import { ReloadableTlsCredentials, type TlsFiles } from './tls.js';
 import type { WebAccess } from '../web/access.js';
 import type { RunningWebServer } from '../web/web-server.js';
@@ -199,13 +200,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const limiter = new PrincipalLimiter(options.limitsClock ?? Date.now);
   if (authority.enabled) {
-    // Session counts follow the log: whoever's call created a session, by any RPC, owns it until it ends.
-    service.onCommit(({ events }) => {
-      for (const event of events) {
-        if (event.kind === 'session_created') limiter.sessionCreated(principalOfActor(event.actor), event.sessionId);
-        else if (event.kind === 'session_closed' || event.kind === 'session_expired') limiter.sessionEnded(event.sessionId);
-      }
-    });
+    // Session counts follow the log, including the sessions live before this start (a restart, a second node).
+    try {
+      await feedSessionLimits(service, limiter);
+    } catch (error) {
+      authority.close();
+      await service.close();
+      throw error;
+    }
   }
   // Malformed bodies and oversized headers are refused before any handler (and before auth), on every service.
   const server = new GuardedServer({
@@ -385,6 +387,3 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   return { port, ...(web && { httpPort: web.port, web }), ...(metricsListener && { metricsPort: metricsListener.port }), service, store, file, watchHub, toolHub, authority, reloadSecurity, shutdown };
 }
-
-/** With auth on, an actor is `principal` or `principal/label`. */
-const principalOfActor = (actor: string): string => actor.split('/', 1)[0] ?? actor;

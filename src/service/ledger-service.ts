@@ -105,6 +105,8 @@ export const DEFAULT_TTL_SECONDS = 3600;
 export const DEFAULT_SNAPSHOT_EVERY = 10_000;
 const DEFAULT_HISTORY_LIMIT = 100;
 const MAX_HISTORY_LIMIT = 10_000;
+/** Revisions per read when looking up live sessions' creators. */
+const CREATORS_CHUNK = 10_000;
 
 export class LedgerService {
   private readonly feed: ChangeFeed;
@@ -220,6 +222,27 @@ export class LedgerService {
     let live = 0;
     for (const session of this.projection.sessions()) if (session.status === 'active') live++;
     return live;
+  }
+
+  /**
+   * Who created each live session: the actor of its session_created event,
+   * read from the log at the sessions' `createdRevision`s, so the cost is
+   * one read of as many events as there are live sessions, never a scan of
+   * the log. Sessions live when called; some may have ended by the time it
+   * resolves (check `peekSession` before relying on one).
+   */
+  async liveSessionCreators(): Promise<Map<SessionId, string>> {
+    const wanted = new Map<Revision, SessionId>();
+    for (const session of this.projection.sessions()) if (session.status === 'active') wanted.set(session.createdRevision, session.id);
+    const creators = new Map<SessionId, string>();
+    const revisions = [...wanted.keys()];
+    // In chunks: one statement's parameter stays small however many sessions are live.
+    for (let i = 0; i < revisions.length; i += CREATORS_CHUNK) {
+      for (const event of await this.options.store.readAt(revisions.slice(i, i + CREATORS_CHUNK))) {
+        if (event.kind === 'session_created' && wanted.get(event.revision) === event.sessionId) creators.set(event.sessionId, event.actor);
+      }
+    }
+    return creators;
   }
 
   /** The head of the log's hash chain. */

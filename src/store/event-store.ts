@@ -150,6 +150,12 @@ export interface EventStore {
   read(options: ReadOptions): AsyncGenerator<LogBatch>;
   /** One session's events with `after` < revision ≤ `upTo`, oldest first. */
   readSession(sessionId: SessionId, upTo: Revision, after?: Revision): Promise<StoredEvent[]>;
+  /**
+   * The events at these revisions that are still in the log (retention may
+   * have removed some), oldest first: one query however many are asked for,
+   * so callers that know revisions (a session's `createdRevision`) never scan.
+   */
+  readAt(revisions: readonly Revision[]): Promise<StoredEvent[]>;
   /** A variable's value-giving events (registered, set, rolled back) below a version, newest first. */
   readHistory(variableId: VariableId, beforeVersion: number, limit: number): Promise<StoredEvent[]>;
   /** The value-giving event that produced one version of a variable. */

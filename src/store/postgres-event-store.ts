@@ -246,6 +246,11 @@ export class PostgresEventStore implements EventStore {
     ]);
   }
 
+  async readAt(revisions: readonly Revision[]): Promise<StoredEvent[]> {
+    if (revisions.length === 0) return [];
+    return this.events(`${SELECT_EVENTS} WHERE revision = ANY($1::bigint[]) ORDER BY revision`, [[...revisions]]);
+  }
+
   async readHistory(variableId: VariableId, beforeVersion: number, limit: number): Promise<StoredEvent[]> {
     return this.events(
       `${SELECT_EVENTS} WHERE variable_id = $1 AND version < $2 AND kind IN ${VALUE_KINDS} ORDER BY version DESC LIMIT $3`,

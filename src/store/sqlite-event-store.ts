@@ -136,6 +136,10 @@ export class SqliteEventStore {
           `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id IN (SELECT value FROM json_each(?)) AND revision > ? ORDER BY revision LIMIT ?`,
         )
         .raw(),
+      // Events by revision, many in one statement (the primary key finds each).
+      at: db
+        .prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE revision IN (SELECT value FROM json_each(?)) ORDER BY revision`)
+        .raw(),
       // The indexed versions, newest first straight from the index (the left arm orders by v.version, which
       // the key holds in order, so LIMIT stops early), merged with the tail's: one statement, one snapshot.
       // Versions are never negative (-1 stands for none in the index).
@@ -393,6 +397,12 @@ export class SqliteEventStore {
   readSessionsAfter(sessionIds: readonly SessionId[], after: Revision, limit: number): StoredEvent[] {
     if (sessionIds.length === 1) return this.readSessionAfter(sessionIds[0] as SessionId, after, limit);
     return this.statements.sessionsAfter.all(JSON.stringify(sessionIds), after, limit).map(fromRow);
+  }
+
+  /** The events at these revisions that are still in the log, oldest first. */
+  readAt(revisions: readonly Revision[]): StoredEvent[] {
+    if (revisions.length === 0) return [];
+    return this.statements.at.all(JSON.stringify(revisions)).map(fromRow);
   }
 
   readHistory(variableId: VariableId, beforeVersion: number, limit: number): StoredEvent[] {

@@ -123,6 +123,10 @@ export class SqliteLog implements EventStore {
     return this.file.readSession(sessionId, upTo, after);
   }
 
+  async readAt(revisions: readonly Revision[]): Promise<StoredEvent[]> {
+    return this.file.readAt(revisions);
+  }
+
   async readHistory(variableId: VariableId, beforeVersion: number, limit: number): Promise<StoredEvent[]> {
     return this.file.readHistory(variableId, beforeVersion, limit);
   }

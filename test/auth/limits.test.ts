@@ -67,3 +67,25 @@ test('sessions: a principal may hold so many live sessions it created; closing o
   await alice.call('createSession', { sessionId: 'team-a-3' });
   t.pass();
 });
+
+test('sessions: live sessions created before a restart still count; ones closed before it do not', async (t) => {
+  const authJson = authFileJson({ limits: { sessions: 2 } });
+  const before = await startAuthLedger(t, { authJson });
+  const alice = before.as('alice');
+  await alice.call('createSession', { sessionId: 'team-a-1' });
+  await alice.call('createSession', { sessionId: 'team-a-gone' });
+  await alice.call('closeSession', { sessionId: 'team-a-gone' });
+  await alice.call('createSession', { sessionId: 'team-a-2' });
+  await before.stop({ remove: false });
+
+  // The same file: the projection comes back from the snapshot written at shutdown, which the change feed never sees.
+  const after = await startAuthLedger(t, { authJson, dataPath: before.dataPath });
+  const again = after.as('alice');
+  const head = after.server.service.head;
+  await expectStatus(t, again.call('createSession', { sessionId: 'team-a-3' }), status.RESOURCE_EXHAUSTED, /alice already has 2 live sessions/);
+  t.is(after.server.service.head, head, 'nothing written');
+  // Closing one frees a place (and team-a-gone, closed before the restart, holds none).
+  await again.call('closeSession', { sessionId: 'team-a-1' });
+  await again.call('createSession', { sessionId: 'team-a-3' });
+  await expectStatus(t, again.call('createSession', { sessionId: 'team-a-4' }), status.RESOURCE_EXHAUSTED);
+});

@@ -137,7 +137,7 @@ export function eventStoreContract(test: TestFn, name: string, freshLog: LogFact
     t.true(last?.kind === 'variable_set' && last.value.kind === 'float' && Object.is(last.value.value, -0));
   });
 
-  test(`${name}: history and single versions come from value-giving events only, newest first`, async (t) => {
+  test(`${name}: history and single versions come from value-giving events only, newest first; events by revision`, async (t) => {
     const store = await open(t);
     const x = (v: number) => ({ kind: 'float', value: v }) as const;
     await store.append([
@@ -157,6 +157,10 @@ export function eventStoreContract(test: TestFn, name: string, freshLog: LogFact
     );
     t.is((await store.readVersion(variableId, 2))?.revision, rev(4));
     t.is(await store.readVersion(variableId, 9), undefined);
+    // Events by revision: any order asked, oldest first back, revisions not in the log left out.
+    const [first, , , fourth] = await collect(store.read({ after: rev(0) }));
+    t.deepEqual(await store.readAt([rev(4), rev(99), rev(1)]), [first, fourth]);
+    t.deepEqual(await store.readAt([]), []);
   });
 
   test(`${name}: catch-up reads come in batches that never split a commit, then a caught-up marker`, async (t) => {
