@@ -22,7 +22,11 @@ import { EVENT_COLUMNS, fromRow, type EventRow } from './event-codec.js';
 import { GENESIS_HASH, type Digest } from './hash-chain.js';
 import { rowsIntact } from './snapshot-rows.js';
 
-/** The name a registration gave its variable (the payload is JSON text). */
+/**
+ * The name a registration gave its variable (the payload is JSON text).
+ * Indexed for registrations exactly as written here
+ * (migrations/postgres/0006_registrations_by_name.sql): change both or neither.
+ */
 const NAME = "(payload::jsonb ->> 'name')";
 const CHAINED_COLUMNS = `${EVENT_COLUMNS.split(', ')
   .map((c) => `e.${c}`)
@@ -39,7 +43,10 @@ function where(filter: EventFilter): { condition: string; values: unknown[] } {
   if (filter.sessionId !== undefined) clauses.push(`session_id = ${param(filter.sessionId)}`);
   if (filter.variable !== undefined) {
     const v = param(filter.variable);
-    clauses.push(`(variable_id = ${v} OR variable_id IN (SELECT variable_id FROM events WHERE kind = 'variable_registered' AND ${NAME} = ${v}))`);
+    // One IN over the id itself and the ids registered under that name, not `variable_id = $v OR variable_id IN (…)`:
+    // the OR made the planner filter every row of the log in revision order; this way it may join the name
+    // index's few variables to events_by_variable (or, far into the log, scan the revisions left; its choice).
+    clauses.push(`variable_id IN (SELECT ${v}::text UNION ALL SELECT variable_id FROM events WHERE kind = 'variable_registered' AND ${NAME} = ${v})`);
   }
   if (filter.actor !== undefined) clauses.push(`actor = ${param(filter.actor)}`);
   if (filter.since !== undefined) clauses.push(`time >= ${param(filter.since)}`);
