@@ -167,20 +167,29 @@ export class LedgerService {
    * Retention: moves the events of sessions that ended before `endedBefore`
    * into `archive` and removes them from the log (EventStore.compact), folds
    * the resulting log_compacted event in (the sessions leave the projection)
-   * and writes a snapshot (the store dropped the older ones). Resolves to the
-   * event, or undefined when no session had ended before then.
+   * and writes a snapshot (the store dropped the older ones) unless
+   * `snapshot` is false (a sweep of several compactions writes one at its
+   * end). Resolves to the event, or undefined when no session had ended
+   * before then.
    */
-  async compact(request: { endedBefore: number; archive: ArchiveWriter; maxSessions?: number }): Promise<CompactionResult> {
+  async compact(request: {
+    endedBefore: number;
+    archive: ArchiveWriter;
+    maxSessions?: number;
+    maxEvents?: number;
+    snapshot?: boolean;
+  }): Promise<CompactionResult> {
     const result = await this.options.store.compact({
       endedBefore: request.endedBefore,
       archive: request.archive,
       maxSessions: request.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      ...(request.maxEvents !== undefined && { maxEvents: request.maxEvents }),
       time: this.options.clock.now(),
       actor: SYSTEM_ACTOR,
     });
     if (!result) return undefined;
     await this.catchUp();
-    await this.snapshot();
+    if (request.snapshot !== false) await this.snapshot();
     return result;
   }
 

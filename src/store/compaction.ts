@@ -38,6 +38,12 @@ export interface CompactionRequest {
   readonly endedBefore: number;
   /** At most this many sessions per compaction, oldest ending first: bounds one transaction's work. */
   readonly maxSessions: number;
+  /**
+   * And no more sessions than fit in this many events altogether (but always
+   * the oldest one, however big): bounds the transaction by what it moves,
+   * which sessions alone do not. Unset: no bound but `maxSessions`.
+   */
+  readonly maxEvents?: number;
   readonly archive: ArchiveWriter;
   /** The time and actor recorded on the log_compacted event. */
   readonly time: number;
@@ -72,6 +78,42 @@ export function compactionEvent(
 }
 
 export const DEFAULT_MAX_SESSIONS = 10_000;
+
+/** The parameters of the ended-session queries, as each dialect writes them. */
+export interface EndedParameters {
+  readonly endedBefore: string;
+  readonly maxSessions: string;
+  readonly maxEvents: string;
+}
+
+const ENDED = "kind IN ('session_closed', 'session_expired')";
+
+/** Sessions that ended before a time, oldest ending first (by the index events_by_ending), at most `maxSessions`. */
+export function endedSessionsSql(p: EndedParameters): string {
+  return `SELECT session_id FROM events WHERE ${ENDED} AND time < ${p.endedBefore} ORDER BY time, revision LIMIT ${p.maxSessions}`;
+}
+
+/**
+ * The same, cut where the running count of their events would pass
+ * `maxEvents` (the oldest always stays). A recursive walk, so counting stops
+ * at the cut: each session's events are counted through events_by_session,
+ * at most `maxEvents + 1` of them. The same SQL on SQLite and PostgreSQL.
+ */
+export function endedSessionsWithinSql(p: EndedParameters): string {
+  const count = (session: string) =>
+    `(SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.session_id = ${session} LIMIT ${p.maxEvents} + 1) one)`;
+  return `
+  WITH RECURSIVE ended AS (
+    SELECT session_id, row_number() OVER (ORDER BY time, revision) AS nth
+    FROM (SELECT session_id, time, revision FROM events WHERE ${ENDED} AND time < ${p.endedBefore} ORDER BY time, revision LIMIT ${p.maxSessions}) oldest
+  ), picked (nth, session_id, total) AS (
+    SELECT nth, session_id, ${count('ended.session_id')} FROM ended WHERE nth = 1
+    UNION ALL
+    SELECT ended.nth, ended.session_id, picked.total + ${count('ended.session_id')}
+    FROM picked JOIN ended ON ended.nth = picked.nth + 1 WHERE picked.total < ${p.maxEvents}
+  )
+  SELECT session_id FROM picked WHERE nth = 1 OR total <= ${p.maxEvents} ORDER BY nth`;
+}
 
 /**
  * Removed revisions grouped into runs of consecutive ones (gaps and islands:

@@ -6,7 +6,14 @@
  */
 import type { PoolClient } from 'pg';
 import type { NewEvent, Revision, SessionId, StoredEvent } from '../domain/index.js';
-import { compactionEvent, type ArchivedRow, type CompactionRequest, type CompactionResult } from './compaction.js';
+import {
+  compactionEvent,
+  endedSessionsSql,
+  endedSessionsWithinSql,
+  type ArchivedRow,
+  type CompactionRequest,
+  type CompactionResult,
+} from './compaction.js';
 import { EVENT_COLUMNS } from './event-codec.js';
 import type { Digest } from './hash-chain.js';
 
@@ -14,12 +21,15 @@ import type { Digest } from './hash-chain.js';
 export type AppendLocked = (client: PoolClient, head: Digest, events: readonly NewEvent[]) => Promise<StoredEvent[]>;
 
 const ARCHIVE_PAGE = 2_000;
+const ENDED_PARAMETERS = { endedBefore: '$1', maxSessions: '$2', maxEvents: '$3::bigint' };
 
 export async function compactPostgres(client: PoolClient, request: CompactionRequest, appendLocked: AppendLocked): Promise<CompactionResult> {
   const head = (await client.query<Digest>('SELECT revision, hash FROM log_head FOR UPDATE')).rows[0] as Digest;
+  const { endedBefore, maxSessions, maxEvents } = request;
   const ended = await client.query<{ session_id: SessionId }>(
-    `SELECT session_id FROM events WHERE kind IN ('session_closed', 'session_expired') AND time < $1 ORDER BY time, revision LIMIT $2`,
-    [request.endedBefore, request.maxSessions],
+    maxEvents === undefined
+      ? { text: endedSessionsSql(ENDED_PARAMETERS), values: [endedBefore, maxSessions] }
+      : { text: endedSessionsWithinSql(ENDED_PARAMETERS), values: [endedBefore, maxSessions, maxEvents] },
   );
   const sessions = ended.rows.map((r) => r.session_id);
   if (sessions.length === 0) return undefined;

@@ -7,7 +7,16 @@
 import type Database from 'better-sqlite3';
 import type { Revision, SessionId, StoredEvent } from '../domain/index.js';
 import type { RemovedRun } from './audit-source.js';
-import { compactionEvent, REMOVED_RUNS, type ArchivedRow, type CompactionRequest, type CompactionResult } from './compaction.js';
+import {
+  compactionEvent,
+  endedSessionsSql,
+  endedSessionsWithinSql,
+  REMOVED_RUNS,
+  type ArchivedRow,
+  type CompactionRequest,
+  type CompactionResult,
+  type EndedParameters,
+} from './compaction.js';
 import { EVENT_COLUMNS } from './event-codec.js';
 import type { WriteTransaction } from './sqlite-event-store.js';
 import type { VariableIndex } from './sqlite-variable-index.js';
@@ -15,6 +24,7 @@ import type { VariableIndex } from './sqlite-variable-index.js';
 const ARCHIVE_CHUNK = 1_000;
 /** `x IN` a JSON array given as one parameter. */
 const IN_LIST = 'IN (SELECT value FROM json_each(?))';
+const ENDED_PARAMETERS: EndedParameters = { endedBefore: '@endedBefore', maxSessions: '@maxSessions', maxEvents: '@maxEvents' };
 
 export class SqliteCompaction {
   private readonly statements;
@@ -24,10 +34,9 @@ export class SqliteCompaction {
     private readonly variableIndex: VariableIndex,
   ) {
     this.statements = {
-      ended: db
-        .prepare<[number, number], string>(
-          `SELECT session_id FROM events WHERE kind IN ('session_closed', 'session_expired') AND time < ? ORDER BY time, revision LIMIT ?`,
-        )
+      ended: db.prepare<[{ endedBefore: number; maxSessions: number }], string>(endedSessionsSql(ENDED_PARAMETERS)).pluck(),
+      endedWithin: db
+        .prepare<[{ endedBefore: number; maxSessions: number; maxEvents: number }], string>(endedSessionsWithinSql(ENDED_PARAMETERS))
         .pluck(),
       rows: db
         .prepare<[string], ArchivedRow>(
@@ -81,7 +90,12 @@ export class SqliteCompaction {
 
   /** Must run inside the store's write transaction (`tx`); see compaction.ts for the steps. */
   compactInTransaction(tx: WriteTransaction, request: CompactionRequest): CompactionResult {
-    const sessions = this.statements.ended.all(request.endedBefore, request.maxSessions) as SessionId[];
+    const { endedBefore, maxSessions, maxEvents } = request;
+    const sessions = (
+      maxEvents === undefined
+        ? this.statements.ended.all({ endedBefore, maxSessions })
+        : this.statements.endedWithin.all({ endedBefore, maxSessions, maxEvents })
+    ) as SessionId[];
     if (sessions.length === 0) return undefined;
     const list = JSON.stringify(sessions);
     let events = 0;

@@ -93,3 +93,28 @@ test('compaction on PostgreSQL archives ended sessions, keeps live ones and the 
   await t.throwsAsync(other.getVariable(sid('live'), 'x', 2 as never), { message: /has been compacted/ });
   t.is((await other.getVariable(sid('live'), 'x', 0 as never)).name, 'x');
 });
+
+test('maxEvents on PostgreSQL: the oldest-ended sessions that fit in the events, the oldest alone when it is bigger', async (t) => {
+  const url = await freshDatabase();
+  const clock = new ManualClock();
+  const ledger = await service(t, url, clock);
+  // 3 events each (created, registered, closed); 'big' has 5 more sets.
+  for (const id of ['a', 'big', 'b', 'c']) {
+    await ledger.createSession({ sessionId: sid(id), metadata: {}, ttlSeconds: 60 }, 'bob');
+    await ledger.register({ sessionId: sid(id), name: 'y', type: 'float', value: { kind: 'float', value: 0 }, constraints: {}, metadata: {}, description: '' }, 'bob');
+    if (id === 'big') for (let i = 1; i <= 5; i++) await ledger.set({ sessionId: sid(id), identifier: 'y', value: { kind: 'float', value: i }, metadata: {} }, 'bob');
+    await ledger.closeSession(sid(id), 'bob');
+  }
+  clock.advance(31 * DAY);
+  const dir = tempDir().dir;
+  let n = 0;
+  const step = (maxEvents: number) =>
+    ledger.compact({ endedBefore: clock.now() - 30 * DAY, maxEvents, maxSessions: 100, archive: new ArchiveFile(join(dir, `${++n}.jsonl`)) });
+  t.deepEqual((await step(6))?.sessions, ['a']);
+  t.deepEqual((await step(6))?.sessions, ['big']);
+  t.deepEqual((await step(6))?.sessions, ['b', 'c']);
+  t.is(await step(6), undefined);
+  const verified = await cli(['verify', '--store', url, '--archive', join(dir, '2.jsonl')]);
+  t.is(verified.code, 0, verified.stdout + verified.stderr);
+  t.regex(verified.stdout, /OK: archive .*: 8 events of 1 session removed/);
+});

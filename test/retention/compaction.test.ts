@@ -290,3 +290,27 @@ test('the Snakepit bridge maps a removed session to OUT_OF_RANGE too', async (t)
   await expectStatus(t, s.bridge.call('getVariable', { sessionId: 'old-closed', variableIdentifier: 'notes' }), status.OUT_OF_RANGE, /oldest revision available/);
   await expectStatus(t, s.bridge.call('getSession', { sessionId: 'old-expired' }), status.OUT_OF_RANGE, /oldest revision available/);
 });
+
+test('maxEvents bounds a compaction by the events it moves: the oldest-ended sessions that fit, and the oldest alone when it is bigger', async (t) => {
+  const ledger = await ledgerFor(t);
+  // Ended in this order: small (3 events + close), big (42 + close), last (3 + close).
+  await noisySession(ledger, 'small', 1);
+  await ledger.rpc.call('closeSession', { sessionId: 'small' });
+  await noisySession(ledger, 'big', 40);
+  await ledger.rpc.call('closeSession', { sessionId: 'big' });
+  await noisySession(ledger, 'last', 1);
+  await ledger.rpc.call('closeSession', { sessionId: 'last' });
+  ledger.clock.advance(31 * DAY);
+  const endedBefore = ledger.clock.now() - 30 * DAY;
+  const step = (maxEvents: number, maxSessions = 100) =>
+    ledger.server.service.compact({ endedBefore, maxEvents, maxSessions, archive: new ArchiveFile(join(tempDir().dir, 'a.jsonl')) });
+
+  const first = await step(10);
+  t.deepEqual(first?.sessions, ['small']);
+  t.is(first?.events, 4);
+  const second = await step(10);
+  t.deepEqual(second?.sessions, ['big']);
+  t.is(second?.events, 43);
+  t.deepEqual((await step(4))?.sessions, ['last'], 'a session of exactly maxEvents fits');
+  t.is(await step(10), undefined);
+});
