@@ -44,6 +44,12 @@ export interface SqliteStoreOptions {
   readonly variableIndexTail?: number;
 }
 
+/** Rows of appended events not inserted yet (see `append`). */
+interface PendingRows {
+  readonly events: EventRow[];
+  readonly chain: [number, string][];
+}
+
 /** Waits this long for another process's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5_000;
 
@@ -266,16 +272,33 @@ export class SqliteEventStore {
     // call is made again with a SAVEPOINT each, so the failing one fails
     // alone. Nobody has been acknowledged in between, and the second try
     // checks conflicts afresh.
+    // The rows of every commit go in together at the end (multi-row inserts
+    // across commits: a round of 16 single-event commits is two statement
+    // runs, not 32); a failing insert fails this pass as a commit's would.
     let failure: Error | undefined;
+    const failed = (error: unknown): never => {
+      failure = asError(error);
+      throw failure;
+    };
+    const rows: PendingRows = { events: [], chain: [] };
     try {
-      return this.appendEach(commits, (commit) => {
-        try {
-          return { ok: true, events: this.append(commit.events) };
-        } catch (error) {
-          failure = asError(error);
-          throw failure;
-        }
-      });
+      return this.appendEach(
+        commits,
+        (commit) => {
+          try {
+            return { ok: true, events: this.append(commit.events, rows) };
+          } catch (error) {
+            return failed(error);
+          }
+        },
+        () => {
+          try {
+            this.insertRows(rows);
+          } catch (error) {
+            failed(error);
+          }
+        },
+      );
     } catch (error) {
       // A failure to begin or to COMMIT is the caller's; a commit's own failure is handled below.
       if (failure === undefined || error !== failure) throw error;
@@ -299,15 +322,24 @@ export class SqliteEventStore {
     });
   }
 
-  /** One write transaction: each commit that does not conflict goes to `appendOne`, in order. */
-  private appendEach(commits: readonly AppendCommit[], appendOne: (commit: AppendCommit, failedSessions: Set<string>) => AppendOutcome): AppendOutcome[] {
+  /**
+   * One write transaction: each commit that does not conflict goes to
+   * `appendOne`, in order; then `beforeCommit`, still inside it.
+   */
+  private appendEach(
+    commits: readonly AppendCommit[],
+    appendOne: (commit: AppendCommit, failedSessions: Set<string>) => AppendOutcome,
+    beforeCommit?: () => void,
+  ): AppendOutcome[] {
     return this.write(() => {
       const callStart = this.chainHeadInTx().revision + 1;
       const failedSessions = new Set<string>();
-      return commits.map((commit): AppendOutcome => {
+      const outcomes = commits.map((commit): AppendOutcome => {
         const conflict = this.conflictOf(commit, callStart, failedSessions);
         return conflict ? { ok: false, error: conflict } : appendOne(commit, failedSessions);
       });
+      beforeCommit?.();
+      return outcomes;
     });
   }
 
@@ -336,25 +368,33 @@ export class SqliteEventStore {
     return (this.txHead ??= this.digest());
   }
 
-  private append(events: readonly NewEvent[]): StoredEvent[] {
+  /**
+   * Appends `events` as one commit, continuing the chain. Their rows are
+   * inserted now, or added to `pending` for the caller to insert (with
+   * `insertRows`) before the transaction commits.
+   */
+  private append(events: readonly NewEvent[], pending?: PendingRows): StoredEvent[] {
     if (!this.db.inTransaction) throw new Error('append outside a write transaction');
     let { revision: head, hash } = this.chainHeadInTx();
     const first = head + 1;
-    const rows: EventRow[] = [];
-    const hashes: [number, string][] = [];
+    const rows = pending ?? { events: [], chain: [] };
     const stored = events.map((event) => {
       head++;
       const row = toRow(event, head, first);
       hash = chainHash(hash, row);
-      rows.push(row);
-      hashes.push([head, hash]);
+      rows.events.push(row);
+      rows.chain.push([head, hash]);
       return storedEvent(event, head as Revision, first as Revision);
     });
-    this.eventRows.insert(rows);
-    this.chainRows.insert(hashes);
+    if (!pending) this.insertRows(rows);
     this.txHead = { revision: head, hash };
     this.appendedInTx = true;
     return stored;
+  }
+
+  private insertRows(rows: PendingRows): void {
+    this.eventRows.insert(rows.events);
+    this.chainRows.insert(rows.chain);
   }
 
   /** Seals events written before the chain existed (databases from before migration 0002). */
