@@ -12,18 +12,8 @@
  *               after 1,000, restart time on that log, snapshot bytes vs the
  *               bytes of live state
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { LedgerRpc } from '../src/client/ledger-rpc.js';
-import { parseSessionId, type Value, type VariableType } from '../src/domain/index.js';
-import { randomSessionId, randomSuffix, systemClock } from '../src/service/clock.js';
-import { LedgerService } from '../src/service/ledger-service.js';
-import { SqliteEventStore } from '../src/store/sqlite-event-store.js';
-import { SqliteLog } from '../src/store/sqlite-log.js';
-import { encodeSession } from '../src/store/snapshot-codec.js';
+import { closedSessionsInChild, type ClosedSessionsResult } from './closed-sessions.js';
 import { ACTOR, floatValue, seedFloats } from './ledger-setup.js';
 import { startBenchServer } from './server-fixture.js';
 import type { StoreLocation } from '../src/store/store-location.js';
@@ -37,7 +27,6 @@ const SEQUENTIAL_CALLS = Number(process.env.BENCH_SCALE_SEQUENTIAL ?? 1_500);
 const WRITERS = 64;
 const INCREMENTS_PER_WRITER = Number(process.env.BENCH_SCALE_INCREMENTS ?? 100);
 const BIG_SESSION = Number(process.env.BENCH_SCALE_BIG ?? 100_000);
-const CLOSED_SESSIONS = Number(process.env.BENCH_SCALE_CLOSED ?? 20_000);
 /** As bench/postgres-nodes.ts: durable against a process crash, like SQLite at `normal`. */
 const POSTGRES_SETTINGS = ['synchronous_commit=on', 'fsync=off'];
 
@@ -231,108 +220,11 @@ async function bigSession() {
   }
 }
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const memory = () => {
-  gc();
-  gc();
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rss: round(rss / 2 ** 20, 1), heap: round(heapUsed / 2 ** 20, 1) };
-};
-
-async function closedSessions() {
-  const dir = mkdtempSync(join(tmpdir(), 'varledger-closed-'));
-  try {
-    const path = join(dir, 'ledger.db');
-    const open = (file = new SqliteEventStore(path)) =>
-      LedgerService.open({ store: new SqliteLog(file, { pollMs: 0 }), clock: systemClock, newIdSuffix: randomSuffix, newSessionId: randomSessionId, snapshotEvery: 10_000, snapshotKeep: 2 });
-    const service = await open();
-    const float = (value: number): Value => ({ kind: 'float', value });
-    const lifecycle = async (i: number) => {
-      const sessionId = parseSessionId(`c${i}`);
-      await service.createSession({ sessionId, metadata: {}, ttlSeconds: 0 }, 'bench');
-      await service.commit(
-        {
-          sessionId,
-          atomic: true,
-          operations: ['a', 'b', 'c'].map((name) => ({
-            kind: 'register_variable' as const,
-            sessionId,
-            name,
-            type: 'float' as VariableType,
-            value: float(i),
-            constraints: {},
-            metadata: {},
-            description: '',
-          })),
-        },
-        'bench',
-      );
-      await service.closeSession(sessionId, 'bench');
-    };
-    const batch = async (from: number, to: number) => {
-      for (let i = from; i < to; i += 100) await Promise.all(Array.from({ length: Math.min(100, to - i) }, (_, k) => lifecycle(i + k)));
-    };
-    // A few live sessions: the state snapshots should be proportional to.
-    for (let i = 0; i < 10; i++) {
-      const sessionId = parseSessionId(`live${i}`);
-      await service.createSession({ sessionId, metadata: {}, ttlSeconds: 0 }, 'bench');
-      for (const name of ['a', 'b', 'c']) await service.register({ sessionId, name, type: 'float', value: float(i), constraints: {}, metadata: {}, description: '' }, 'bench');
-    }
-    await batch(0, 1_000);
-    const after1k = memory();
-    await batch(1_000, CLOSED_SESSIONS);
-    const afterAll = memory();
-    await service.close();
-    const file = new SqliteEventStore(path);
-    const start = performance.now();
-    const restarted = await open(file);
-    const restartMs = round(since(start), 0);
-    let liveBytes = 0;
-    for (let i = 0; i < 10; i++) {
-      const live = restarted.peekSession(parseSessionId(`live${i}`));
-      if (live) liveBytes += Buffer.byteLength(encodeSession(live));
-    }
-    // The newest snapshot, by kind of row: live sessions' states (what it
-    // should be proportional to), ended sessions' compact rows (one each,
-    // written once at the snapshot after their end), and the rows this
-    // snapshot itself wrote (those changed since the one before).
-    const [newest, previous] = file.snapshots.list();
-    const rows = newest ? file.snapshots.rows(newest).rows : [];
-    const bytes = (list: typeof rows) => list.reduce((n, r) => n + Buffer.byteLength(r.state), 0);
-    const snapshotBytes = bytes(rows.filter((r) => !r.ended));
-    const endedRowBytes = bytes(rows.filter((r) => r.ended));
-    const writtenBytes = bytes(rows.filter((r) => r.revision > (previous?.revision ?? 0)));
-    await restarted.close();
-    return {
-      rssAfter1kMiB: after1k.rss,
-      rssAfterAllMiB: afterAll.rss,
-      rssGrowthMiB: round(afterAll.rss - after1k.rss, 1),
-      heapAfter1kMiB: after1k.heap,
-      heapAfterAllMiB: afterAll.heap,
-      heapGrowthMiB: round(afterAll.heap - after1k.heap, 1),
-      rssTarget: '≤ 20 MiB growth',
-      restartMs,
-      restartTarget: '≤ 500 ms',
-      snapshotBytes,
-      liveStateBytes: liveBytes,
-      endedRowBytes,
-      endedRows: rows.filter((r) => r.ended).length,
-      newestSnapshotWrittenBytes: writtenBytes,
-      snapshotRatio: liveBytes > 0 ? round(snapshotBytes / liveBytes, 1) : null,
-      snapshotTarget: '≤ 2',
-      sessions: CLOSED_SESSIONS,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 export interface ScaleResults {
   zero?: Awaited<ReturnType<typeof zero>>;
   contention?: Awaited<ReturnType<typeof contention>>;
   bigSession?: Awaited<ReturnType<typeof bigSession>>;
-  closed?: Awaited<ReturnType<typeof closedSessions>>;
+  closed?: ClosedSessionsResult;
 }
 
 export async function runScale(parts: readonly string[]): Promise<ScaleResults> {
@@ -340,6 +232,6 @@ export async function runScale(parts: readonly string[]): Promise<ScaleResults> 
   if (parts.includes('zero')) results.zero = await zero();
   if (parts.includes('contention')) results.contention = await contention();
   if (parts.includes('bigsession')) results.bigSession = await bigSession();
-  if (parts.includes('closed')) results.closed = await closedSessions();
+  if (parts.includes('closed')) results.closed = await closedSessionsInChild();
   return results;
 }
