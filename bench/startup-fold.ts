@@ -239,7 +239,7 @@ async function timeStartups(
       const service = await newService(store);
       serviceSeconds.push(since(serviceStart) / 1000);
       if (service.head !== head) throw new Error(`folded to head ${service.head}, expected ${head}`);
-      const listed = service.listSessions(1000, '').sessions;
+      const listed = (await service.listSessions(1000, '')).sessions;
       if (listed.length !== sessions) throw new Error(`folded ${listed.length} sessions, expected ${sessions}`);
     } finally {
       store.close();

@@ -41,7 +41,7 @@ export function bridgeSessionHandlers(
 
     initializeSession: unary(async (req, call) => {
       const sessionId = parseSessionId(req.sessionId);
-      const existing = service.peekSession(sessionId);
+      const existing = await service.findSession(sessionId);
       if (existing) {
         requireActive(existing, sessionId);
       } else {

@@ -103,16 +103,17 @@ export function bridgeToolHandlers(options: BridgeToolsOptions): ToolRpcs {
     };
 
   /** Validates the request and builds the hub call; throws request errors. */
-  const toolCall = (
+  const toolCall = async (
     request: { sessionId: string; toolName: string; parameters: { [key: string]: Any }; metadata: { [key: string]: string } },
     binary: { [key: string]: Buffer },
     call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
     signal: AbortSignal,
-  ): ToolCall & { sessionId: SessionId } => {
+  ): Promise<ToolCall & { sessionId: SessionId }> => {
     const sessionId = parseSessionId(request.sessionId);
     if (request.toolName === '') throw new DomainError('invalid_request', 'tool_name is required');
     // Session errors before parameter errors; the hub's own check expires an idle session.
-    requireActive(service.peekSession(sessionId), sessionId);
+    // An ended session is looked up (it is not held in memory) only to be refused as closed, not as missing.
+    requireActive(service.peekSession(sessionId) ?? (await service.findSession(sessionId)), sessionId);
     const parameters = decodeToolParameters(request.parameters, binary);
     const identity = identityOf(call.metadata);
     const deadline = call.getDeadline();
@@ -185,7 +186,7 @@ export function bridgeToolHandlers(options: BridgeToolsOptions): ToolRpcs {
       let request: ToolCall | undefined;
       try {
         checkBridgeUtf8(call.request);
-        request = toolCall(call.request, call.request.binaryParameters, call, controller.signal);
+        request = await toolCall(call.request, call.request.binaryParameters, call, controller.signal);
         let count = 0;
         let ended = false;
         const write = async (data: Buffer, isFinal: boolean) => {
@@ -228,12 +229,12 @@ export function bridgeToolHandlers(options: BridgeToolsOptions): ToolRpcs {
 
     executeTool: asyncUnary(async (req, call) => {
       const controller = abortOnCancel(call);
-      return run(toolCall(req, req.binaryParameters, call, controller.signal));
+      return run(await toolCall(req, req.binaryParameters, call, controller.signal));
     }),
 
     executeElixirTool: asyncUnary(async (req, call): Promise<ExecuteElixirToolResponse> => {
       const controller = abortOnCancel(call);
-      return run(toolCall(req, {}, call, controller.signal), (spec) => {
+      return run(await toolCall(req, {}, call, controller.signal), (spec) => {
         if (spec && spec.host !== 'server') {
           throw new DomainError(
             'invalid_request',

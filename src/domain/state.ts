@@ -36,9 +36,9 @@ export interface SessionState {
   readonly variables: ReadonlyMap<VariableId, VariableState>;
   readonly names: ReadonlyMap<string, VariableId>;
   /**
-   * Set only on the compact form an ended session takes in the projection
-   * and in snapshots (see `endedForm`): its variables are dropped (reads of
-   * an ended session go to the log) and this keeps their count.
+   * Set only on the compact form an ended session is reported and stored
+   * in (see `endedForm`): its variables are dropped (reads of an ended
+   * session go to the log) and this keeps their count.
    */
   readonly endedVariableCount?: number;
 }
@@ -47,9 +47,10 @@ export interface SessionState {
 export const variableCount = (session: SessionState): number => session.endedVariableCount ?? session.variables.size;
 
 /**
- * The compact form of an ended session: everything but its variables. The
- * projection keeps ended sessions only so (memory bounded by live data);
- * their variables, at any revision, are folded from the log on demand.
+ * The compact form of an ended session: everything but its variables. Its
+ * snapshot row holds it, and it is what GetSession and the like report; the
+ * projection drops ended sessions (memory bounded by live data), and their
+ * variables, at any revision, are folded from the log on demand.
  */
 export function endedForm(session: SessionState): SessionState {
   if (session.status === 'active' || session.endedVariableCount !== undefined) return session;

@@ -1,9 +1,12 @@
 /**
- * The in-memory projection: every session's current state, folded from the
- * log. Reads of current state never touch the store.
+ * The in-memory projection: every live session's current state, folded
+ * from the log. Reads of current state never touch the store.
  *
- * Ended sessions are kept in their compact form (no variables, see
- * `endedForm`): reads of them go to the log.
+ * An ended session leaves it (memory stays bounded by live sessions): its
+ * state is read from the log or its snapshot row on demand (see
+ * EndedSessions). Only until the next snapshot has written its row does the
+ * projection hold its compact form (`endedForm`), as the one thing that
+ * snapshot must write for it.
  *
  * Session states are changed in place, so a write costs the same in a
  * session of ten variables or of a hundred thousand: no map is copied.
@@ -35,6 +38,8 @@ export class Projection {
     readonly snapshotRevision: Revision,
     /** Sessions changed since the last snapshot written (or loaded): the next one writes only these. */
     private readonly changed: Set<SessionId>,
+    /** Sessions that ended since the last snapshot, compact, until a snapshot writes them. */
+    private readonly endedUnsaved: Map<string, SessionState>,
   ) {}
 
   /**
@@ -47,6 +52,9 @@ export class Projection {
     const sessions = snapshot?.sessions ?? new Map<string, SessionState>();
     let head = snapshot?.revision ?? (0 as Revision);
     const changed = new Set<SessionId>();
+    const endedUnsaved = new Map<string, SessionState>();
+    // A snapshot holds ended sessions' rows too (old ones their states): they do not stay in memory.
+    for (const [id, session] of sessions) if (session.status !== 'active') sessions.delete(id);
     for await (const batch of store.read({ after: head, batchSize: LOAD_BATCH })) {
       if (batch.kind === 'caught_up') break;
       foldSessions(batch.events, sessions, { freeze: false });
@@ -54,16 +62,31 @@ export class Projection {
       for (const event of batch.events) {
         changed.add(event.sessionId);
         if (event.kind === 'session_closed' || event.kind === 'session_expired') {
-          sessions.set(event.sessionId, endedForm(sessions.get(event.sessionId) as SessionState));
+          endedUnsaved.set(event.sessionId, endedForm(sessions.get(event.sessionId) as SessionState));
+          sessions.delete(event.sessionId);
+        } else if (event.kind === 'log_compacted') {
+          for (const id of event.sessions) endedUnsaved.delete(id);
         }
       }
     }
-    return new Projection(sessions as unknown as Map<string, MutableSession>, head, snapshot?.revision ?? (0 as Revision), changed);
+    return new Projection(
+      sessions as unknown as Map<string, MutableSession>,
+      head,
+      snapshot?.revision ?? (0 as Revision),
+      changed,
+      endedUnsaved,
+    );
   }
 
-  /** Every session, in no particular order. */
+  /** Every live session, in no particular order. */
   sessions(): IterableIterator<SessionState> {
     return this.byId.values() as IterableIterator<SessionState>;
+  }
+
+  /** What the next whole snapshot must write: every live session and those ended since the last one. */
+  *unsavedSessions(): IterableIterator<SessionState> {
+    yield* this.sessions();
+    yield* this.endedUnsaved.values();
   }
 
   /** The revision of the newest event folded in. */
@@ -71,25 +94,32 @@ export class Projection {
     return this.headRevision;
   }
 
+  /** A live session (active, or ended by an event not applied yet); ended ones are not here. */
   session(id: SessionId): SessionState | undefined {
     return this.byId.get(id) as SessionState | undefined;
   }
 
-  /** All sessions, in id order. */
-  sessionsInOrder(): SessionState[] {
-    return [...this.sessions()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  /** An ended session's compact form, while the projection still holds it for the next snapshot. */
+  endedSession(id: SessionId): SessionState | undefined {
+    return this.endedUnsaved.get(id);
   }
 
+  /** Live sessions held. */
   get sessionCount(): number {
     return this.byId.size;
+  }
+
+  /** Ended sessions held until the next snapshot writes them (0 right after one). */
+  get endedHeldCount(): number {
+    return this.endedUnsaved.size;
   }
 
   /** The sessions changed since the last `snapshotted` revision (a snapshot writes only these). */
   changedSessions(): SessionState[] {
     const states: SessionState[] = [];
     for (const id of this.changed) {
-      const session = this.byId.get(id);
-      if (session) states.push(session as SessionState);
+      const session = (this.byId.get(id) as SessionState | undefined) ?? this.endedUnsaved.get(id);
+      if (session) states.push(session);
     }
     return states;
   }
@@ -97,9 +127,11 @@ export class Projection {
   /** A snapshot at `revision` was written: sessions not changed since are no longer news. */
   snapshotted(revision: Revision): void {
     for (const id of this.changed) {
-      const session = this.byId.get(id);
+      const session = (this.byId.get(id) as SessionState | undefined) ?? this.endedUnsaved.get(id);
       if (!session || session.modifiedRevision <= revision) this.changed.delete(id);
     }
+    // Their rows are written: from now on they are read from the store.
+    for (const [id, session] of this.endedUnsaved) if (session.modifiedRevision <= revision) this.endedUnsaved.delete(id);
   }
 
   /**
@@ -116,9 +148,15 @@ export class Projection {
       applied.push(applyInPlace(this.byId, event));
       this.changed.add(event.sessionId);
       this.headRevision = event.revision;
-      // An ended session keeps only its compact form: memory stays bounded by live sessions.
+      // An ended session leaves: memory stays bounded by live sessions (and those ended since the last snapshot).
       if (event.kind === 'session_closed' || event.kind === 'session_expired') {
-        this.byId.set(event.sessionId, endedForm(this.byId.get(event.sessionId) as SessionState) as MutableSession);
+        this.endedUnsaved.set(event.sessionId, endedForm(this.byId.get(event.sessionId) as SessionState));
+        this.byId.delete(event.sessionId);
+      } else if (event.kind === 'log_compacted') {
+        for (const id of event.sessions) {
+          this.endedUnsaved.delete(id);
+          this.changed.delete(id as SessionId);
+        }
       }
     }
     return applied;

@@ -126,13 +126,13 @@ export function ledgerHandlers(service: LedgerService, logger: Logger): UnaryHan
     getSession: unary(async (req) => sessionToWire(await service.getSession(parseSessionId(req.sessionId)))),
     heartbeat: unary(async (req) => sessionToWire(await service.heartbeat(parseSessionId(req.sessionId)))),
     closeSession: unary(async (req, call) => sessionToWire(await service.closeSession(parseSessionId(req.sessionId), actorOf(call.metadata)))),
-    listSessions: unary((req, call) => {
+    listSessions: unary(async (req, call) => {
       const pageSize = req.pageSize === 0 ? DEFAULT_PAGE_SIZE : Math.min(req.pageSize, MAX_PAGE_SIZE);
       // Only the sessions the caller may read; pages fill up past the hidden ones.
       const sessions: SessionView[] = [];
       let pageToken = req.pageToken;
       do {
-        const page = service.listSessions(pageSize - sessions.length, pageToken);
+        const page = await service.listSessions(pageSize - sessions.length, pageToken);
         for (const view of page.sessions) if (callerMay(call.metadata, 'read', view.session.id)) sessions.push(view);
         pageToken = page.nextPageToken;
       } while (pageToken !== '' && sessions.length < pageSize);

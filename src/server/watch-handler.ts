@@ -44,7 +44,7 @@ export function watchHandler(
       } else {
         // etcd's "required revision has been compacted": the events from `start` on are not all in the log any more.
         service.requireRetained(start, 'start_revision');
-        const session = service.peekSession(sessionId) ?? (await service.missingSession(sessionId));
+        const session = (await service.findSession(sessionId)) ?? (await service.missingSession(sessionId));
         // An ended session's last event is its close or expiry: a watcher
         // starting after it would wait forever, so refuse it as a live watch is.
         if (session.status !== 'active' && start > session.modifiedRevision) requireActive(session, sessionId);

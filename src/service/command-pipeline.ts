@@ -61,6 +61,14 @@ export interface PipelineOptions {
   readonly store: EventStore;
   readonly projection: Projection;
   readonly feed: ChangeFeed;
+  /**
+   * The state of a session the projection does not hold (it holds live
+   * sessions only): an ended one read from the store as of `at`, or
+   * undefined when there is none. Commands on such sessions are decided
+   * against it (a write to a closed session is refused as closed, a create
+   * of an ended id as already existing).
+   */
+  readonly absentSession: (sessionId: SessionId, at: Revision) => Promise<SessionState | undefined>;
   /** Runs after each round, outside any transaction (snapshots). */
   readonly afterRound: () => Promise<void>;
   /** Hears each round the store wrote (metrics); must not throw. */
@@ -189,6 +197,10 @@ export class CommandPipeline {
       await this.catchUpTo(undefined);
       for (const pending of batch) if (pending.attempts > 0) await pending.options.beforeRetry?.();
     }
+    // Looked up inside the round: nothing changes the projection while it waits, so the answer holds at decidedAt.
+    const lookup = this.lookUpAbsent(batch);
+    // Most rounds touch only live sessions: no await (no extra turn) for them.
+    const absent = lookup && (await lookup);
     const decidedAt = projection.head;
     const overlays = new Map<SessionId, Speculation>();
     const commits: AppendCommit[] = [];
@@ -196,7 +208,7 @@ export class CommandPipeline {
     const decisions: ({ commit: number } | { error: unknown })[] = [];
     for (const pending of batch) {
       const speculation = overlays.get(pending.sessionId);
-      const state = speculation ? speculated(speculation) : projection.session(pending.sessionId);
+      const state = speculation ? speculated(speculation) : (projection.session(pending.sessionId) ?? absent?.get(pending.sessionId));
       let events: NewEvent[];
       try {
         events = pending.decide(state as SessionState | undefined, pending.context());
@@ -243,8 +255,8 @@ export class CommandPipeline {
         continue;
       }
       if (decision.commit < 0) {
-        const session = projection.session(pending.sessionId);
-        settle.push(() => pending.resolve({ stored: [], applied: [], session: session && { ...session } }));
+        const session = this.heldOr(pending.sessionId, absent);
+        settle.push(() => pending.resolve({ stored: [], applied: [], session }));
         continue;
       }
       const outcome = outcomes[decision.commit];
@@ -261,8 +273,8 @@ export class CommandPipeline {
       const applied = projection.apply(stored);
       notice.events.push(...stored);
       notice.applied.push(...applied);
-      const session = projection.session(pending.sessionId);
-      const executed: Executed = { stored, applied, session: session && { ...session } };
+      const session = this.heldOr(pending.sessionId, absent);
+      const executed: Executed = { stored, applied, session };
       settle.push(() => pending.resolve(executed));
     }
     this.options.feed.publish(notice);
@@ -281,6 +293,31 @@ export class CommandPipeline {
       }
     }
     await this.options.afterRound();
+  }
+
+  /** The states of the batch's sessions the projection does not hold, read together; undefined when it holds them all. */
+  private lookUpAbsent(batch: readonly Pending[]): Promise<Map<SessionId, SessionState | undefined>> | undefined {
+    const { projection } = this.options;
+    let absent: Map<SessionId, SessionState | undefined> | undefined;
+    for (const pending of batch) {
+      if (projection.session(pending.sessionId) || absent?.has(pending.sessionId)) continue;
+      (absent ??= new Map()).set(pending.sessionId, projection.endedSession(pending.sessionId));
+    }
+    if (!absent) return undefined;
+    const at = projection.head;
+    const missing = [...absent].filter(([, held]) => held === undefined).map(([id]) => id);
+    const known = absent;
+    return Promise.all(missing.map((id) => this.options.absentSession(id, at))).then((found) => {
+      missing.forEach((id, i) => known.set(id, found[i]));
+      return known;
+    });
+  }
+
+  /** The session after a command: live, just ended (held until snapshotted), or as looked up for the round. */
+  private heldOr(sessionId: SessionId, absent: Map<SessionId, SessionState | undefined> | undefined): SessionState | undefined {
+    const { projection } = this.options;
+    const session = projection.session(sessionId) ?? projection.endedSession(sessionId) ?? absent?.get(sessionId);
+    return session && { ...session };
   }
 
   /**

@@ -3,7 +3,8 @@
  * Snakepit bridge translate to and from it): commands go through the
  * command pipeline (decide → append → apply → publish, command-pipeline.ts),
  * idle expiry through session liveness (session-liveness.ts), and reads are
- * answered from the projection, or from the log for past revisions.
+ * answered from the projection, or from the log for past revisions and for
+ * ended sessions (ended-sessions.ts: the projection holds live ones only).
  */
 import {
   DomainError,
@@ -40,6 +41,7 @@ import type { EventStore, LogBatch, ReadOptions, SnapshotWritten } from '../stor
 import { DEFAULT_MAX_SESSIONS, type ArchiveWriter, type CompactionResult } from '../store/compaction.js';
 import { operationVariables } from './commit-results.js';
 import { foldSessionAt } from './past-session.js';
+import { EndedSessions } from './ended-sessions.js';
 import type { Digest } from '../store/hash-chain.js';
 import { ChangeFeed, type CommitListener } from './change-feed.js';
 import type { Clock } from './clock.js';
@@ -112,6 +114,7 @@ export class LedgerService {
   private readonly feed: ChangeFeed;
   private readonly pipeline: CommandPipeline;
   private readonly liveness: SessionLiveness;
+  private readonly ended: EndedSessions;
   private readonly snapshotEvery: number;
   private readonly snapshotKeep: number;
   private lastSnapshotRevision: Revision;
@@ -134,18 +137,23 @@ export class LedgerService {
     this.lastSnapshotRevision = projection.snapshotRevision;
     this.snapshotBasis = projection.snapshotRevision;
     this.feed = new ChangeFeed(options.onError ?? (() => {}));
+    this.ended = new EndedSessions(options.store);
     // Whoever ended a session (this process or another), its liveness bookkeeping goes.
     this.feed.subscribe(({ events }) => {
       for (const e of events) {
         if (e.kind === 'session_closed' || e.kind === 'session_expired') this.liveness.forget(e.sessionId);
         // Whoever compacted (this process, the CLI, another node), the horizon moves when the projection folds it.
-        if (e.kind === 'log_compacted') this.horizon = Math.max(this.horizon, e.horizon) as Revision;
+        if (e.kind === 'log_compacted') {
+          this.horizon = Math.max(this.horizon, e.horizon) as Revision;
+          this.ended.forget(e.sessions);
+        }
       }
     });
     this.pipeline = new CommandPipeline({
       store: options.store,
       projection,
       feed: this.feed,
+      absentSession: (sessionId, at) => this.ended.lookup(sessionId, at),
       afterRound: () => this.snapshotIfDue(),
       ...(options.groupCommit === false && { maxRoundSize: 1 }),
       ...(options.onAppended && { onAppended: options.onAppended }),
@@ -226,11 +234,14 @@ export class LedgerService {
     return this.projection.head;
   }
 
-  /** Sessions neither closed nor expired. Walks every session: for metrics scrapes, not for the write path. */
+  /** Sessions neither closed nor expired (the projection holds no others). */
   liveSessionCount(): number {
-    let live = 0;
-    for (const session of this.projection.sessions()) if (session.status === 'active') live++;
-    return live;
+    return this.projection.sessionCount;
+  }
+
+  /** How many ended sessions this process holds in memory: until the next snapshot, and a bounded cache (tests pin this). */
+  endedSessionsHeld(): number {
+    return this.projection.endedHeldCount + this.ended.size;
   }
 
   /**
@@ -259,9 +270,28 @@ export class LedgerService {
     return this.options.store.digest();
   }
 
-  /** The current state of a session in any status, without touching its idle timer. */
+  /**
+   * A session this process holds, without touching its idle timer or the
+   * store: every live one, and ended ones only while still held (just
+   * ended, or looked up lately). Callers that must know about any ended
+   * session use `findSession`.
+   */
   peekSession(sessionId: SessionId): SessionState | undefined {
-    return this.projection.session(sessionId);
+    return this.projection.session(sessionId) ?? this.projection.endedSession(sessionId) ?? this.ended.cached(sessionId);
+  }
+
+  /**
+   * The current state of a session in any status, without touching its
+   * idle timer: live from the projection, ended (compact: no variables)
+   * from memory or the store. Undefined when it never existed or retention
+   * removed it.
+   */
+  async findSession(sessionId: SessionId): Promise<SessionState | undefined> {
+    const held = this.peekSession(sessionId);
+    if (held) return held;
+    const found = await this.ended.lookup(sessionId, this.projection.head);
+    // Folded as of the head when asked: a session created or ended since is the projection's to tell.
+    return this.peekSession(sessionId) ?? (found?.status === 'active' ? undefined : found);
   }
 
   /** The session for a live call: expired if idle, refused if ended, idle timer refreshed. */
@@ -303,7 +333,7 @@ export class LedgerService {
   async foldStart(sessionId: SessionId, at: Revision): Promise<{ after: Revision; session?: SessionState }> {
     const stored = await this.options.store.snapshots.loadSession(sessionId, at);
     if (stored) return { after: stored.revision, session: stored.session };
-    const known = this.projection.session(sessionId);
+    const known = await this.findSession(sessionId);
     return { after: (known ? Math.max(0, known.createdRevision - 1) : 0) as Revision };
   }
 
@@ -335,15 +365,13 @@ export class LedgerService {
   /** Reports a session in any state; an idle one is expired first, a live one's timer refreshed. */
   async getSession(sessionId: SessionId): Promise<SessionView> {
     await this.expireIfIdle(sessionId);
-    const session = this.projection.session(sessionId);
-    if (!session) await this.missingSession(sessionId);
-    if (session?.status === 'active') this.liveness.touch(session);
-    return this.view(sessionId);
+    const session = (await this.findSession(sessionId)) ?? (await this.missingSession(sessionId));
+    if (session.status === 'active') this.liveness.touch(session);
+    return this.view(sessionId, session);
   }
 
   async heartbeat(sessionId: SessionId): Promise<SessionView> {
-    await this.enter(sessionId);
-    return this.view(sessionId);
+    return this.view(sessionId, await this.enter(sessionId));
   }
 
   async closeSession(sessionId: SessionId, actor: string): Promise<SessionView> {
@@ -351,14 +379,21 @@ export class LedgerService {
     return this.view(sessionId, done.session);
   }
 
-  /** Sessions in id order, after `pageToken` (the last id of the previous page). */
-  listSessions(pageSize: number, pageToken: string): { sessions: SessionView[]; nextPageToken: string } {
-    const all = this.projection.sessionsInOrder();
-    const start = pageToken ? all.findIndex((s) => s.id > pageToken) : 0;
-    const page = start < 0 ? [] : all.slice(start, start + pageSize);
+  /**
+   * Sessions in any state, in id order, after `pageToken` (the last id of
+   * the previous page). Ended sessions are not in memory, so the ids come
+   * from the log a page at a time (one more than asked, to know whether
+   * another page follows) and each is looked up.
+   */
+  async listSessions(pageSize: number, pageToken: string): Promise<{ sessions: SessionView[]; nextPageToken: string }> {
+    const head = this.projection.head;
+    const ids = await this.options.store.sessionIds(pageToken, pageSize + 1, head);
+    const page = ids.slice(0, pageSize);
+    const found = await Promise.all(page.map((id) => this.findSession(id)));
+    const sessions: SessionView[] = [];
+    for (const session of found) if (session) sessions.push(this.view(session.id, session));
     const last = page[page.length - 1];
-    const more = start >= 0 && start + pageSize < all.length;
-    return { sessions: page.map((s) => this.view(s.id)), nextPageToken: more && last ? last.id : '' };
+    return { sessions, nextPageToken: ids.length > pageSize && last ? last : '' };
   }
 
   /** Expires every session idle past its TTL (as every process on the log sees it); resolves to how many. */
@@ -495,7 +530,8 @@ export class LedgerService {
 
   /** The store reads the states before it first yields: they are the projection's at `revision`. */
   private writeSnapshot(revision: Revision, basis: Revision): Promise<SnapshotWritten> {
-    const changed = basis === 0 ? this.projection.sessions() : this.projection.changedSessions();
+    // Whole: the store carries over the rows of sessions that ended before (carriedEndedRows).
+    const changed = basis === 0 ? this.projection.unsavedSessions() : this.projection.changedSessions();
     return this.options.store.snapshots.write({ revision, basis, changed, now: this.options.clock.now(), keep: this.snapshotKeep });
   }
 
@@ -579,13 +615,13 @@ export class LedgerService {
   private async enter(sessionId: SessionId): Promise<SessionState> {
     if (!this.projection.session(sessionId)) await this.requireNotRemoved(sessionId);
     if (this.mayBeIdle(sessionId)) await this.expireIfIdle(sessionId);
-    const session = requireActive(this.projection.session(sessionId), sessionId);
+    // An ended session is looked up only to say so (closed / expired rather than not found).
+    const session = requireActive(this.projection.session(sessionId) ?? (await this.findSession(sessionId)), sessionId);
     this.liveness.touch(session);
     return session;
   }
 
-  private view(sessionId: SessionId, at?: SessionState): SessionView {
-    const session = at ?? this.projection.session(sessionId);
+  private view(sessionId: SessionId, session: SessionState | undefined): SessionView {
     if (!session) throw new DomainError('not_found', `Session not found: ${sessionId}`);
     return { session, expiresAt: this.liveness.expiresAt(session) };
   }

@@ -151,6 +151,13 @@ export interface EventStore {
   /** One session's events with `after` < revision ≤ `upTo`, oldest first. */
   readSession(sessionId: SessionId, upTo: Revision, after?: Revision): Promise<StoredEvent[]>;
   /**
+   * Up to `limit` ids of sessions created at or below `upTo` and still in
+   * the log (retention removes whole sessions), greater than `after`, in id
+   * order: a page of every session that ever existed, read from the log so
+   * that ended sessions need not be held in memory to be listed.
+   */
+  sessionIds(after: string, limit: number, upTo: Revision): Promise<SessionId[]>;
+  /**
    * The events at these revisions that are still in the log (retention may
    * have removed some), oldest first: one query however many are asked for,
    * so callers that know revisions (a session's `createdRevision`) never scan.

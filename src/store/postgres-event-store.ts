@@ -246,6 +246,16 @@ export class PostgresEventStore implements EventStore {
     ]);
   }
 
+  async sessionIds(after: string, limit: number, upTo: Revision): Promise<SessionId[]> {
+    // COLLATE "C": the same byte order as SQLite's and as the ids compare in JavaScript.
+    const { rows } = await this.pool.query<{ session_id: string }>(
+      `SELECT session_id FROM events WHERE session_id COLLATE "C" > $1 AND kind = 'session_created' AND revision <= $2
+       ORDER BY session_id COLLATE "C" LIMIT $3`,
+      [after, upTo, limit],
+    );
+    return rows.map((r) => r.session_id as SessionId);
+  }
+
   async readAt(revisions: readonly Revision[]): Promise<StoredEvent[]> {
     if (revisions.length === 0) return [];
     return this.events(`${SELECT_EVENTS} WHERE revision = ANY($1::bigint[]) ORDER BY revision`, [[...revisions]]);

@@ -9,7 +9,7 @@ import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { Revision, SessionId, SessionState } from '../domain/index.js';
 import type { SnapshotStore, SnapshotWrite, SnapshotWritten } from './event-store.js';
 import { decodeSession } from './snapshot-codec.js';
-import { nextHeader, rowChecksum, rowsIntact, stateRow, type SnapshotHeader } from './snapshot-rows.js';
+import { carriedEndedRows, nextHeader, rowChecksum, rowsIntact, stateRow, type SnapshotHeader } from './snapshot-rows.js';
 
 type Query = <R extends QueryResultRow>(text: string, values?: unknown[]) => Promise<QueryResult<R>>;
 type InTransaction = <T>(fn: (client: PoolClient) => Promise<T>) => Promise<T>;
@@ -56,6 +56,21 @@ export class PostgresSnapshots implements SnapshotStore {
           [rows.map((r) => r.sessionId), snapshot.basis],
         );
         for (const r of old.rows) replaced.set(r.session_id, r.checksum);
+      } else {
+        // Written whole: ended sessions' rows stored before carry over (see carriedEndedRows); none are replaced.
+        const stored = await client.query<RowRecord & { ended: boolean }>(
+          `SELECT DISTINCT ON (session_id) session_id, revision, ended, state, checksum FROM snapshot_states
+           WHERE revision <= $1 ORDER BY session_id, revision DESC`,
+          [snapshot.revision],
+        );
+        const carried = carriedEndedRows(
+          stored.rows.map((r) => ({ ...toRow(r), ended: r.ended })),
+          rows,
+        );
+        if (carried.dropped.length > 0) {
+          await client.query('DELETE FROM snapshot_states WHERE session_id = ANY($1) AND revision <= $2', [carried.dropped, snapshot.revision]);
+        }
+        basis = carried.basis;
       }
       const next = nextHeader(snapshot.revision, basis, rows, (sessionId) => replaced.get(sessionId));
       await client.query('INSERT INTO snapshots (revision, created_at, session_count, checksum) VALUES ($1, $2, $3, $4)', [

@@ -77,6 +77,41 @@ export function rowsIntact(header: SnapshotHeader, rows: readonly Omit<StateRow,
 }
 
 /**
+ * The basis of a snapshot written whole (no basis snapshot): the ended
+ * sessions' rows already stored. The projection no longer holds ended
+ * sessions, so a whole snapshot writes only live ones (and those that ended
+ * since the last snapshot); every other ended session's row, written once
+ * when it ended, stays the newest row of that session and belongs to this
+ * snapshot too. `stored` is the newest row of each session at or below the
+ * snapshot's revision; those being rewritten are left out.
+ *
+ * A damaged ended row cannot be rewritten (its state is not in memory), so
+ * `dropped` names its session: the store deletes all of that session's rows
+ * at or below the revision, which leaves it out of the snapshot (a fold of
+ * the session from the log answers for it, as for any session without a row)
+ * rather than letting an older active row stand for it.
+ */
+export function carriedEndedRows(
+  stored: readonly { sessionId: string; revision: number; ended: boolean; state: string; checksum: string }[],
+  rows: readonly StateRow[],
+): { basis: SnapshotHeader; dropped: string[] } {
+  const written = new Set(rows.map((r) => r.sessionId));
+  let sessionCount = 0;
+  let checksum = EMPTY_SET_CHECKSUM;
+  const dropped: string[] = [];
+  for (const row of stored) {
+    if (!row.ended || written.has(row.sessionId)) continue;
+    if (rowChecksum(row.sessionId, row.revision, row.state) !== row.checksum) {
+      dropped.push(row.sessionId);
+      continue;
+    }
+    sessionCount++;
+    checksum = xorChecksums(checksum, row.checksum);
+  }
+  return { basis: { revision: 0, sessionCount, checksum }, dropped };
+}
+
+/**
  * The header of a new snapshot at `revision` written over `basis`: the
  * basis's count and checksum, with each replaced row taken out and each new
  * row put in. `replaced(sessionId)` is the checksum of the session's newest

@@ -126,6 +126,12 @@ export class SqliteEventStore {
       session: db
         .prepare<[string, number], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND revision <= ? ORDER BY revision`)
         .raw(),
+      // Walks events_by_session in id order; each session's created event is its first entry there.
+      sessionIds: db
+        .prepare<[string, number, number], string>(
+          `SELECT session_id FROM events WHERE session_id > ? AND kind = 'session_created' AND revision <= ? ORDER BY session_id LIMIT ?`,
+        )
+        .pluck(),
       sessionBetween: db
         .prepare<[string, number, number], EventRow>(
           `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND revision > ? AND revision <= ? ORDER BY revision`,
@@ -427,6 +433,10 @@ export class SqliteEventStore {
   readSession(sessionId: SessionId, upTo: Revision, after: Revision = 0 as Revision): StoredEvent[] {
     const rows = after > 0 ? this.statements.sessionBetween.all(sessionId, after, upTo) : this.statements.session.all(sessionId, upTo);
     return rows.map(fromRow);
+  }
+
+  sessionIds(after: string, limit: number, upTo: Revision): SessionId[] {
+    return this.statements.sessionIds.all(after, upTo, limit) as SessionId[];
   }
 
   readSessionAfter(sessionId: SessionId, after: Revision, limit: number): StoredEvent[] {

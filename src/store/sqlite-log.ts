@@ -123,6 +123,10 @@ export class SqliteLog implements EventStore {
     return this.file.readSession(sessionId, upTo, after);
   }
 
+  async sessionIds(after: string, limit: number, upTo: Revision): Promise<SessionId[]> {
+    return this.file.sessionIds(after, limit, upTo);
+  }
+
   async readAt(revisions: readonly Revision[]): Promise<StoredEvent[]> {
     return this.file.readAt(revisions);
   }

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Revision, SessionId, SessionState } from '../domain/index.js';
 import type { SnapshotWrite, SnapshotWritten } from './event-store.js';
 import { decodeSession } from './snapshot-codec.js';
-import { nextHeader, rowChecksum, rowsIntact, stateRow, type SnapshotHeader, type StateRow } from './snapshot-rows.js';
+import { carriedEndedRows, nextHeader, rowChecksum, rowsIntact, stateRow, type SnapshotHeader, type StateRow } from './snapshot-rows.js';
 
 export interface LoadedSnapshot {
   readonly revision: Revision;
@@ -62,6 +62,7 @@ export class SnapshotTable {
       `INSERT INTO snapshot_states (session_id, revision, ended, state, checksum) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (session_id, revision) DO UPDATE SET ended = excluded.ended, state = excluded.state, checksum = excluded.checksum`,
     );
+    const deleteRows = db.prepare<[string, number]>('DELETE FROM snapshot_states WHERE session_id = ? AND revision <= ?');
     const nthNewest = db.prepare<[number], number>('SELECT revision FROM snapshots ORDER BY revision DESC LIMIT 1 OFFSET ?').pluck();
     const oldest = db.prepare<[], number>('SELECT min(revision) FROM snapshots').pluck();
     // Rows superseded, at or below the oldest snapshot kept, by a row that appeared since the last prune.
@@ -78,7 +79,15 @@ export class SnapshotTable {
       if ((newest.get() ?? 0) >= snapshot.revision) return 'skipped';
       const basis = snapshot.basis > 0 ? header.get(snapshot.basis) : undefined;
       if (snapshot.basis > 0 && !basis) return 'basis_missing';
-      const next = nextHeader(snapshot.revision, basis, rows, (sessionId) => replaced.get(sessionId, snapshot.basis));
+      let next: SnapshotHeader;
+      if (basis) {
+        next = nextHeader(snapshot.revision, basis, rows, (sessionId) => replaced.get(sessionId, snapshot.basis));
+      } else {
+        // Written whole: ended sessions' rows stored before carry over (see carriedEndedRows); none are replaced.
+        const carried = carriedEndedRows(this.selectRows.all(snapshot.revision).map(toRow), rows);
+        for (const sessionId of carried.dropped) deleteRows.run(sessionId, snapshot.revision);
+        next = nextHeader(snapshot.revision, carried.basis, rows, () => undefined);
+      }
       insertHeader.run(snapshot.revision, snapshot.now, next.sessionCount, next.checksum);
       for (const row of rows) upsertRow.run(row.sessionId, row.revision, row.ended ? 1 : 0, row.state, row.checksum);
       const keep = snapshot.keep ?? 0;

@@ -82,8 +82,8 @@ function sessionParam(c: Context): SessionId {
   return parseSessionId(c.req.param('session') ?? '');
 }
 
-function requireSession(ledger: WebLedger, sessionId: SessionId): SessionState {
-  const session = ledger.session(sessionId);
+async function requireSession(ledger: WebLedger, sessionId: SessionId): Promise<SessionState> {
+  const session = await ledger.session(sessionId);
   if (!session) throw httpError(404, `Session not found: ${sessionId}`);
   return session;
 }
@@ -124,7 +124,7 @@ export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
     let exhausted = false;
     // Scans in id order until a page of readable matches is full: bounded by the number of sessions.
     while (found.length < pageSize && !exhausted) {
-      const page = ledger.listSessions(SCAN_BATCH, token);
+      const page = await ledger.listSessions(SCAN_BATCH, token);
       let scanned = 0;
       for (const view of page.sessions) {
         scanned++;
@@ -140,14 +140,14 @@ export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
   });
 
   api.get('/sessions/:session', guard('read'), async (c) => {
-    const session = requireSession(ledger, sessionParam(c));
+    const session = await requireSession(ledger, sessionParam(c));
     const body: SessionDetailJson = { session: await summary(ledger, session, null), head: ledger.head(), can: { write: may(c, 'write', session.id) } };
     return c.json(body);
   });
 
   api.get('/sessions/:session/variables', guard('read'), async (c) => {
     const sessionId = sessionParam(c);
-    requireSession(ledger, sessionId);
+    await requireSession(ledger, sessionId);
     const at = revisionParam(c, ledger, 'at');
     const { variables, revision } = await ledger.variablesAt(sessionId, patternParam(c), at);
     const body: VariablesAtJson = { revision, revisionTime: (await ledger.revisionTime(revision)) ?? null, variables: variables.map((v) => variableJson(v)) };
@@ -156,7 +156,7 @@ export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
 
   api.get('/sessions/:session/variables/:variable/history', guard('read'), async (c) => {
     const sessionId = sessionParam(c);
-    requireSession(ledger, sessionId);
+    await requireSession(ledger, sessionId);
     const variable = requireVariable(c, (await ledger.sessionWithVariables(sessionId)) as SessionState);
     const limit = Math.max(1, count(c, 'limit', DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT));
     const before = count(c, 'before', 0, Number.MAX_SAFE_INTEGER);
@@ -194,9 +194,9 @@ export function apiRoutes({ ledger, feed, verify }: ApiDeps): Hono<WebEnv> {
     return c.json({ variable: variableJson(variable, { fullStrings: true }) });
   });
 
-  api.get('/sessions/:session/events', guard('read'), (c) => {
+  api.get('/sessions/:session/events', guard('read'), async (c) => {
     const sessionId = sessionParam(c);
-    const session = requireSession(ledger, sessionId);
+    const session = await requireSession(ledger, sessionId);
     // A reconnecting EventSource says where it was; a page says what it loaded.
     const after = revisionParam(c, ledger, 'after', c.req.header('last-event-id') ?? c.req.query('after'));
     const position = (after > 0 ? after : ledger.head()) as Revision;

@@ -20,9 +20,9 @@ export interface LastEvent {
 export interface WebLedger {
   head(): Revision;
   /** Sessions in id order after `pageToken`. */
-  listSessions(pageSize: number, pageToken: string): { sessions: SessionView[]; nextPageToken: string };
-  /** A session in any state, or undefined. */
-  session(sessionId: SessionId): SessionState | undefined;
+  listSessions(pageSize: number, pageToken: string): Promise<{ sessions: SessionView[]; nextPageToken: string }>;
+  /** A session in any state (an ended one without its variables), or undefined. */
+  session(sessionId: SessionId): Promise<SessionState | undefined>;
   /** A session with its variables as of now, in any state (an ended one is folded from the log). */
   sessionWithVariables(sessionId: SessionId): Promise<SessionState | undefined>;
   /** Variables matching a glob as of a revision (the head when 0); works on ended sessions. */
@@ -44,7 +44,7 @@ export function webLedger(service: LedgerService): WebLedger {
   return {
     head: () => service.head,
     listSessions: (pageSize, pageToken) => service.listSessions(pageSize, pageToken),
-    session: (sessionId) => service.peekSession(sessionId),
+    session: (sessionId) => service.findSession(sessionId),
     async sessionWithVariables(sessionId) {
       const session = service.peekSession(sessionId);
       // The projection keeps ended sessions without their variables.

@@ -217,9 +217,9 @@ async function runScenario(commands: readonly Cmd[], snapshotEvery: number, clea
 
     // The live projection is a full fold of the log.
     const full = foldSessions(log);
-    // The projection keeps ended sessions in their compact form (no variables).
+    // Ended sessions are reported in their compact form (no variables), read from memory or the store.
     const compact = (s: SessionState | undefined) => s && endedForm(s);
-    for (const sessionId of SESSIONS) sameSession(service.peekSession(sessionId), compact(full.get(sessionId)), `live ${sessionId}`);
+    for (const sessionId of SESSIONS) sameSession(await service.findSession(sessionId), compact(full.get(sessionId)), `live ${sessionId}`);
     // (1) Reads at every revision.
     await checkPastReads(service, store, log, true);
 
@@ -236,11 +236,11 @@ async function runScenario(commands: readonly Cmd[], snapshotEvery: number, clea
       else stats.startsAtHead++;
       const refolded = foldSessions(reopened.readAll());
       for (const sessionId of SESSIONS) {
-        sameSession(fresh.peekSession(sessionId), compact(refolded.get(sessionId)), `restarted ${sessionId}`);
-        sameSession(fresh.peekSession(sessionId), compact(full.get(sessionId)), `restarted ${sessionId} vs before`);
+        sameSession(await fresh.findSession(sessionId), compact(refolded.get(sessionId)), `restarted ${sessionId}`);
+        sameSession(await fresh.findSession(sessionId), compact(full.get(sessionId)), `restarted ${sessionId} vs before`);
       }
       assert.deepStrictEqual(
-        fresh.listSessions(100, '').sessions.map((v) => v.session.id),
+        (await fresh.listSessions(100, '')).sessions.map((v) => v.session.id),
         [...full.keys()].sort(),
       );
       await checkPastReads(fresh, reopened, log, false);

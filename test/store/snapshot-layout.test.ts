@@ -91,8 +91,9 @@ test('a snapshot writes only the sessions that changed since the one before; an 
   t.is(perSession.length, 26);
   t.true(perSession.every((r) => r.rows === 1));
 
-  // A restart starts from it and holds every session as the running service did.
-  const before = ids.map((id) => encodeSession(service.peekSession(id)!));
+  // A restart starts from it and answers for every session as the running service did (ended ones from the store).
+  const stateOf = async (of: LedgerService, id: SessionId) => encodeSession((await of.findSession(id))!);
+  const before = await Promise.all(ids.map((id) => stateOf(service, id)));
   await setX(service, live0, 2.5);
   const head = service.head;
   await service.close();
@@ -102,7 +103,10 @@ test('a snapshot writes only the sessions that changed since the one before; an 
   t.is(again.head, head);
   // The shutdown snapshot wrote the one change.
   t.deepEqual(newest(reopened).written, [live0]);
-  const after = ids.map((id) => encodeSession(again.peekSession(id)!));
+  // Only live sessions are held in memory: the ended ones left with the snapshot that wrote them.
+  t.is(again.liveSessionCount(), 4);
+  t.is(again.endedSessionsHeld(), 0);
+  const after = await Promise.all(ids.map((id) => stateOf(again, id)));
   t.deepEqual(after.filter((_, i) => ids[i] !== live0), before.filter((_, i) => ids[i] !== live0));
   t.is(again.peekSession(live0)?.variables.size, 1);
   // It goes on from the snapshot it loaded, writing only what changes: one header and one row.
@@ -133,7 +137,7 @@ test('pruning keeps the newest N snapshots and only the rows they hold', async (
   for (const revision of kept) t.true(file.snapshots.rows(file.snapshots.list(revision)[0]!).intact);
 });
 
-test('when the snapshot a writer built on is gone, the next one writes every session, and loads intact', async (t) => {
+test('when the snapshot a writer built on is gone, the next one writes every live session, carries intact ended rows over, and loads intact', async (t) => {
   const file = fileIn(t);
   const service = await openService(file);
   t.teardown(() => service.close());
@@ -142,16 +146,47 @@ test('when the snapshot a writer built on is gone, the next one writes every ses
   const basis = file.snapshots.list()[0]!.revision;
   // Gone as if pruned by another process, and its rows damaged too.
   file.db.prepare('DELETE FROM snapshots WHERE revision = ?').run(basis);
-  file.db.prepare("UPDATE snapshot_states SET state = replace(state, '\"ttl_seconds\":0', '\"ttl_seconds\":9')").run();
+  // (A trailing space: still valid JSON, but no longer what the checksum was taken of.)
+  file.db.prepare("UPDATE snapshot_states SET state = state || ' '").run();
   await setX(service, ids[4] as SessionId, 9);
   t.true(await service.snapshot());
   const latest = newest(file);
   t.true(latest.intact);
   t.is(latest.revision, service.head);
-  t.is(latest.rows.length, 5);
-  const loaded = file.snapshots.loadLatest();
+  // The live ones rewritten; the ended ones' rows were damaged and are not in memory to rewrite: dropped, not trusted.
   t.deepEqual(
-    ids.map((id) => encodeSession(loaded!.sessions.get(id)!)),
-    ids.map((id) => encodeSession(service.peekSession(id)!)),
+    latest.rows.map((r) => r.sessionId),
+    ids.slice(2),
+  );
+  const loaded = file.snapshots.loadLatest();
+  const live = ids.slice(2);
+  t.deepEqual(
+    live.map((id) => encodeSession(loaded!.sessions.get(id)!)),
+    live.map((id) => encodeSession(service.peekSession(id)!)),
+  );
+  // A restart on it still reports the ended ones, folded from the log.
+  const head = service.head;
+  await service.close();
+  const again = await openService(openStore(t, file.at));
+  t.teardown(() => again.close());
+  t.is(again.head, head);
+  for (const id of ids.slice(0, 2)) t.like(await again.findSession(id), { id, status: 'closed', endedVariableCount: 1 });
+});
+
+test('a whole snapshot carries intact ended rows over: the set checksum counts them', async (t) => {
+  const file = fileIn(t);
+  const service = await openService(file);
+  t.teardown(() => service.close());
+  const ids = await sessions(service, 4, 2);
+  t.true(await service.snapshot());
+  // Gone as if pruned by another process; its rows intact.
+  file.db.prepare('DELETE FROM snapshots WHERE revision = ?').run(file.snapshots.list()[0]!.revision);
+  await setX(service, ids[3] as SessionId, 9);
+  t.true(await service.snapshot());
+  const latest = newest(file);
+  t.true(latest.intact);
+  t.deepEqual(
+    latest.rows.map((r) => [r.sessionId, r.ended]),
+    ids.map((id, i) => [id, i < 2]),
   );
 });

@@ -1,0 +1,138 @@
+/**
+ * Ended sessions leave memory: after many sessions are created and closed
+ * (and a snapshot has written their rows), the process holds none of them,
+ * yet each still answers as before — GetSession reports it closed with its
+ * variable count, writes are refused as closed, its id stays taken,
+ * ListSessions pages list it, reads at a past revision see its variables.
+ * Pinned by counts, not by timing or RSS (the bench measures those).
+ */
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { DomainError, parseSessionId, type Revision, type SessionId, type Value } from '../../src/domain/index.js';
+import { EndedSessions } from '../../src/service/ended-sessions.js';
+import { LedgerService } from '../../src/service/ledger-service.js';
+import { SqliteLog } from '../../src/store/sqlite-log.js';
+import { openStore, tempDir } from '../store/temp-store.js';
+
+const ACTOR = 'tester';
+const SESSIONS = 150;
+const float = (value: number): Value => ({ kind: 'float', value });
+const idOf = (i: number): SessionId => parseSessionId(`s${String(i).padStart(4, '0')}`);
+
+async function open(t: ExecutionContext, at: string, snapshotEvery: number) {
+  let n = 0;
+  const service = await LedgerService.open({
+    store: new SqliteLog(openStore(t, at), { pollMs: 0 }),
+    clock: { now: () => 1_000 },
+    newIdSuffix: () => String(++n),
+    newSessionId: () => `gen${++n}`,
+    snapshotEvery,
+  });
+  return service;
+}
+
+/** Creates `count` sessions of three variables each and closes them; resolves to the revision before each close. */
+async function createAndClose(service: LedgerService, count: number): Promise<Revision[]> {
+  const beforeClose: Revision[] = [];
+  for (let i = 0; i < count; i++) {
+    const sessionId = idOf(i);
+    await service.createSession({ sessionId, metadata: { i: String(i) }, ttlSeconds: 0 }, ACTOR);
+    for (const name of ['a', 'b', 'c']) {
+      await service.register({ sessionId, name, type: 'float', value: float(i), constraints: {}, metadata: {}, description: '' }, ACTOR);
+    }
+    beforeClose.push(service.head);
+    await service.closeSession(sessionId, ACTOR);
+  }
+  return beforeClose;
+}
+
+async function refusal(t: ExecutionContext, promise: Promise<unknown>): Promise<DomainError> {
+  const error = await t.throwsAsync(promise);
+  if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
+  return error;
+}
+
+test('closed sessions leave memory once snapshotted, and every one still answers as before', async (t) => {
+  const at = join(tempDir(t), 'ledger.db');
+  const service = await open(t, at, 100);
+  t.teardown(() => service.close());
+  const beforeClose = await createAndClose(service, SESSIONS);
+  // Until a snapshot writes their rows, the ones ended since the last snapshot wait in memory (bounded by snapshotEvery).
+  t.true(service.endedSessionsHeld() <= 100 / 5);
+  await service.snapshot();
+  t.is(service.liveSessionCount(), 0);
+  t.is(service.endedSessionsHeld(), 0);
+
+  for (let i = 0; i < SESSIONS; i++) {
+    const sessionId = idOf(i);
+    const view = await service.getSession(sessionId);
+    t.like(view.session, { id: sessionId, status: 'closed', metadata: { i: String(i) }, endedVariableCount: 3 });
+    const set = await refusal(t, service.set({ sessionId, identifier: 'a', value: float(1), metadata: {} }, ACTOR));
+    t.is(set.code, 'session_ended');
+    t.is(set.message, `Session closed: ${sessionId}`);
+  }
+  // A small cache keeps those just asked for; the rest are read again from the store when asked.
+  t.true(service.endedSessionsHeld() <= SESSIONS);
+  t.is(service.liveSessionCount(), 0);
+
+  const again = await refusal(t, service.createSession({ sessionId: idOf(7), metadata: {}, ttlSeconds: 0 }, ACTOR));
+  t.is(again.code, 'already_exists');
+  // Past reads see the variables the session had then.
+  const past = await service.listVariables(idOf(9), '', beforeClose[9] as Revision);
+  t.deepEqual(
+    past.variables.map((v) => [v.name, v.value]),
+    [
+      ['a', float(9)],
+      ['b', float(9)],
+      ['c', float(9)],
+    ],
+  );
+
+  // ListSessions pages through every session ever created, from the log.
+  const listed: string[] = [];
+  let token = '';
+  do {
+    const page = await service.listSessions(40, token);
+    for (const view of page.sessions) {
+      t.is(view.session.status, 'closed');
+      listed.push(view.session.id);
+    }
+    token = page.nextPageToken;
+  } while (token !== '');
+  t.deepEqual(
+    listed,
+    Array.from({ length: SESSIONS }, (_, i) => idOf(i)),
+  );
+});
+
+test('after a restart, closed sessions are not loaded into memory and still answer', async (t) => {
+  const at = join(tempDir(t), 'ledger.db');
+  const first = await open(t, at, 100);
+  await createAndClose(first, 20);
+  await first.createSession({ sessionId: parseSessionId('live'), metadata: {}, ttlSeconds: 0 }, ACTOR);
+  await first.close();
+
+  const service = await open(t, at, 100);
+  t.teardown(() => service.close());
+  t.is(service.liveSessionCount(), 1);
+  t.is(service.endedSessionsHeld(), 0);
+  t.like((await service.getSession(idOf(3))).session, { status: 'closed', endedVariableCount: 3 });
+  const refused = await refusal(t, service.register({ sessionId: idOf(4), name: 'z', type: 'float', value: float(0), constraints: {}, metadata: {}, description: '' }, ACTOR));
+  t.is(refused.message, `Session closed: ${idOf(4)}`);
+  const unknown = await refusal(t, service.getSession(parseSessionId('never')));
+  t.is(unknown.code, 'not_found');
+});
+
+test('the lookup cache of ended sessions stays within its capacity, least recently used out first', async (t) => {
+  const at = join(tempDir(t), 'ledger.db');
+  const service = await open(t, at, 0);
+  t.teardown(() => service.close());
+  await createAndClose(service, 4);
+  const ended = new EndedSessions(new SqliteLog(openStore(t, at), { pollMs: 0 }), 2);
+  for (const i of [0, 1, 0, 2, 3]) t.is((await ended.lookup(idOf(i), service.head))?.status, 'closed');
+  t.is(ended.size, 2);
+  t.is(ended.cached(idOf(0)), undefined, 'used before 2 and 3: out');
+  t.truthy(ended.cached(idOf(3)));
+  t.is(await ended.lookup(parseSessionId('never'), service.head), undefined);
+  t.is(ended.size, 2);
+});
