@@ -519,6 +519,18 @@ export class LedgerService {
       revision = this.projection.head;
       result = await this.writeSnapshot(revision, 0 as Revision);
     }
+    if (result === 'skipped') {
+      // Another process wrote a snapshot at or after ours (several nodes on one log): when we have
+      // folded up to it, it is our basis from now on, and the ended sessions it holds rows for need
+      // not wait in our memory for a snapshot of ours (else a node that keeps losing the race would
+      // hold every session that ends). Every writer's snapshot holds every session as at its revision.
+      const newest = await this.options.store.snapshots.newest();
+      if (newest > this.snapshotBasis && newest <= this.projection.head) {
+        this.snapshotBasis = newest;
+        this.projection.snapshotted(newest);
+      }
+      return false;
+    }
     if (result !== 'written') return false;
     // Concurrent snapshots may finish out of order: the basis only moves forward.
     if (revision > this.snapshotBasis) {

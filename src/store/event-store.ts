@@ -121,6 +121,8 @@ export interface SnapshotStore {
    * gives any later state); undefined if none.
    */
   loadSession(sessionId: SessionId, atOrBelow: Revision): Promise<{ revision: Revision; session: SessionState } | undefined>;
+  /** The newest snapshot's revision; 0 when there is none. */
+  newest(): Promise<Revision>;
 }
 
 /** How much room the log takes, for operators (metrics read it when scraped, never per write). */

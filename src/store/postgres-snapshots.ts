@@ -91,6 +91,11 @@ export class PostgresSnapshots implements SnapshotStore {
     });
   }
 
+  async newest(): Promise<Revision> {
+    const { rows } = await this.query<{ max: string | null }>('SELECT max(revision) FROM snapshots');
+    return Number(rows[0]?.max ?? 0) as Revision;
+  }
+
   async loadLatest(atOrBelow = Number.MAX_SAFE_INTEGER): Promise<{ revision: Revision; sessions: Map<string, SessionState> } | undefined> {
     const headers = await this.query<HeaderRecord>(
       'SELECT revision, session_count, checksum FROM snapshots WHERE revision <= $1 ORDER BY revision DESC',

@@ -86,6 +86,7 @@ export class SqliteLog implements EventStore {
       write: async (snapshot) => table.write(snapshot),
       loadLatest: async (atOrBelow) => table.loadLatest(atOrBelow),
       loadSession: async (sessionId, atOrBelow) => table.loadSession(sessionId, atOrBelow),
+      newest: async () => (table.list()[0]?.revision ?? 0) as Revision,
     };
   }
 

@@ -136,3 +136,34 @@ test('the lookup cache of ended sessions stays within its capacity, least recent
   t.is(await ended.lookup(parseSessionId('never'), service.head), undefined);
   t.is(ended.size, 2);
 });
+
+test('two processes on one log: the one whose snapshot is skipped (the other wrote it) lets its ended sessions go too', async (t) => {
+  const at = join(tempDir(t), 'ledger.db');
+  const a = await open(t, at, 0);
+  t.teardown(() => a.close());
+  const b = await open(t, at, 0);
+  t.teardown(() => b.close());
+  await createAndClose(a, 10);
+  await b.catchUp();
+  t.is(b.head, a.head);
+  t.is(b.endedSessionsHeld(), 10);
+  t.true(await a.snapshot());
+  // b's snapshot at the same revision is skipped: a's holds the ended rows.
+  t.false(await b.snapshot());
+  t.is(b.endedSessionsHeld(), 0);
+  t.like((await b.getSession(idOf(2))).session, { status: 'closed', endedVariableCount: 3 });
+  // b goes on from a's snapshot: its next one writes only what changed since, and is intact.
+  await b.createSession({ sessionId: parseSessionId('later'), metadata: {}, ttlSeconds: 0 }, ACTOR);
+  t.true(await b.snapshot());
+  const file = openStore(t, at);
+  const [newest, before] = file.snapshots.list();
+  t.true(file.snapshots.rows(newest!).intact);
+  t.deepEqual(
+    file.snapshots.rows(newest!).rows.filter((r) => r.revision > before!.revision).map((r) => r.sessionId),
+    ['later'],
+  );
+  const restarted = await open(t, at, 0);
+  t.teardown(() => restarted.close());
+  t.is(restarted.liveSessionCount(), 1);
+  t.like((await restarted.getSession(idOf(9))).session, { status: 'closed' });
+});
