@@ -291,7 +291,11 @@ export class LedgerService {
     if (held) return held;
     const found = await this.ended.lookup(sessionId, this.projection.head);
     // Folded as of the head when asked: a session created or ended since is the projection's to tell.
-    return this.peekSession(sessionId) ?? (found?.status === 'active' ? undefined : found);
+    const now = this.peekSession(sessionId);
+    if (now || found?.status !== 'active') return now ?? found;
+    // Active then, and neither live nor held now: it ended and a snapshot let it go meanwhile (rare); read it again.
+    const again = await this.ended.lookup(sessionId, this.projection.head);
+    return this.peekSession(sessionId) ?? (again?.status === 'active' ? undefined : again);
   }
 
   /** The session for a live call: expired if idle, refused if ended, idle timer refreshed. */
