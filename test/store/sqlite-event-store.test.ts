@@ -227,3 +227,19 @@ test('re-opening the file keeps everything', (t) => {
   t.deepEqual([...again.readAll()], before);
   t.deepEqual(again.write((tx) => tx.append([created('s3' as SessionId)])).map((e) => e.revision), [EVERY_EVENT.length + 1]);
 });
+
+test('ListSessions pages session ids through the session_ids index, one entry per session, not every event', (t) => {
+  const store = openStore(t, join(tempDir(t), 'ledger.db'));
+  const ids = Array.from({ length: 30 }, (_, i) => `s${String(i).padStart(2, '0')}` as SessionId);
+  for (const id of ids) store.write((tx) => tx.append([created(id), registered('x', { kind: 'float', value: 0 }, id), set('x', 1, { kind: 'float', value: 1 }, id)]));
+  t.deepEqual(store.sessionIds('', 10, store.head()), ids.slice(0, 10));
+  t.deepEqual(store.sessionIds('s09', 10, store.head()), ids.slice(10, 20));
+  // The store's own statement, as prepared.
+  const listing = (store as unknown as { statements: { sessionIds: { source: string } } }).statements.sessionIds.source;
+  const plan = store.db
+    .prepare(`EXPLAIN QUERY PLAN ${listing}`)
+    .all('', store.head(), 10)
+    .map((row) => (row as { detail: string }).detail)
+    .join('\n');
+  t.regex(plan, /USING (COVERING )?INDEX session_ids/, plan);
+});
