@@ -1,19 +1,12 @@
 /** Table rows for the `bridge` and `python` sections (issue 17's targets). */
+import { fmt, type TargetRow } from './target-row.js';
 import type { BridgeBatchResult } from './bridge-batch.js';
 import type { PythonTableResult, SeedsTable } from './python-table.js';
 
-interface Row {
-  readonly benchmark: string;
-  readonly measured: string;
-  readonly target: string;
-  readonly met: boolean | null;
-}
-
-const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ms = (x: number): string => `${fmt(x, x < 0.1 ? 4 : 2)} ms`;
 
 /** The bridge's batch calls against one call of the same kind: ≤ 3× each. */
-export function bridgeRows(b: BridgeBatchResult): Row[] {
+export function bridgeRows(b: BridgeBatchResult): TargetRow[] {
   const n = b.conditions.variables;
   return [
     {
@@ -50,8 +43,8 @@ export function bridgeRows(b: BridgeBatchResult): Row[] {
 }
 
 /** The seeds' table, Python client beside the native API. */
-export function pythonRows(p: PythonTableResult): Row[] {
-  const rows: Row[] = [];
+export function pythonRows(p: PythonTableResult): TargetRow[] {
+  const rows: TargetRow[] = [];
   const both = (benchmark: string, pick: (t: SeedsTable) => number | null, target: string, ok: (x: number) => boolean) => {
     const py = pick(p.python);
     const native = pick(p.native);

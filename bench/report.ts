@@ -14,6 +14,7 @@ import type { HistoryLatencyResult } from './history-latency.js';
 import { bridgeRows, pythonRows } from './python-report.js';
 import type { ScaleResults } from './scale.js';
 import { scaleRows } from './scale-report.js';
+import { fmt, type TargetRow } from './target-row.js';
 import type { PostgresNodesResult } from './postgres-nodes.js';
 import type { PythonTableResult } from './python-table.js';
 import type { StartupFoldResult } from './startup-fold.js';
@@ -44,13 +45,7 @@ export interface CoreResults {
   scale?: ScaleResults;
 }
 
-export interface TargetRow {
-  readonly benchmark: string;
-  readonly measured: string;
-  readonly target: string;
-  /** null when the figure is informational (no target). */
-  readonly met: boolean | null;
-}
+export type { TargetRow } from './target-row.js';
 
 const FOLD_TARGET_EVENTS = 1_000_000;
 const WATCH_ONE_P99_TARGET_MS = 2;
@@ -61,7 +56,6 @@ const REPLAY_TARGET_EVENTS_PER_SECOND = 300_000;
 /** Start-up with a snapshot, stated for 1,000,000 events (not scaled: it is mostly the snapshot). */
 const SNAPSHOT_STARTUP_TARGET_SECONDS = 1;
 
-const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function targetRows(results: CoreResults): TargetRow[] {
   const rows: TargetRow[] = [];

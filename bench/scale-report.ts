@@ -1,18 +1,11 @@
 /** Table rows for issue 12's scale figures (bench/scale.ts), each beside the baseline it is a ratio to. */
+import { fmt, type TargetRow } from './target-row.js';
 import type { ScaleResults } from './scale.js';
 
-interface Row {
-  readonly benchmark: string;
-  readonly measured: string;
-  readonly target: string;
-  readonly met: boolean | null;
-}
+const info = (benchmark: string, measured: string): TargetRow => ({ benchmark, measured, target: '—', met: null });
 
-const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const info = (benchmark: string, measured: string): Row => ({ benchmark, measured, target: '—', met: null });
-
-export function scaleRows(scale: ScaleResults): Row[] {
-  const rows: Row[] = [];
+export function scaleRows(scale: ScaleResults): TargetRow[] {
+  const rows: TargetRow[] = [];
   const { zero, contention, bigSession, closed } = scale;
   if (zero) {
     const tp = zero.setVariable16InFlight;
