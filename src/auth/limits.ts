@@ -3,6 +3,12 @@
  * request bytes of writing calls (refilled over a minute), and a count of
  * live sessions each principal created. A refused call gets how long to wait.
  * The clock is injected, so tests move time by hand.
+ *
+ * The session count includes places reserved by calls admitted as creating
+ * but not answered yet: such a call may wait for a store lookup and then a
+ * round before its session is in the log, and without the reservation every
+ * create admitted meanwhile would see the old count (concurrent creates
+ * could all pass, and the principal end up over its limit).
  */
 import type { Limits } from './access.js';
 
@@ -46,6 +52,22 @@ export interface LimitBreach {
   readonly retryAfterMs: number;
 }
 
+/** A session place held for one call that may create a session, until the call is answered. */
+export interface SessionReservation {
+  /** Gives the place back; idempotent. The session, if the call created it, is counted as live by then. */
+  release(): void;
+}
+
+class Reservation implements SessionReservation {
+  constructor(
+    readonly sessionId: string,
+    private readonly heldIn: Set<Reservation>,
+  ) {}
+  release(): void {
+    this.heldIn.delete(this);
+  }
+}
+
 interface PrincipalState {
   readonly requests: TokenBucket;
   readonly bytes: TokenBucket;
@@ -57,6 +79,8 @@ export class PrincipalLimiter {
   private readonly created = new Map<string, Set<string>>();
   /** Session → its creator, to release the count when it ends. */
   private readonly creators = new Map<string, string>();
+  /** Places held by calls admitted as creating, not answered yet, per principal. */
+  private readonly reserved = new Map<string, Set<Reservation>>();
 
   constructor(private readonly now: () => number) {}
 
@@ -92,11 +116,21 @@ export class PrincipalLimiter {
     return { limit: 'bytes', retryAfterMs: wait, message: `${name} is over its limit of ${limits.bytesPerMinute} bytes written per minute` };
   }
 
-  /** Before a call that would create a session. */
-  checkNewSession(name: string, limits: Limits): LimitBreach | undefined {
+  /**
+   * Before a call that would create session `sessionId` ('' when the server
+   * picks the id): a place held until the call releases it, or the breach
+   * when live sessions plus places held would exceed the limit.
+   */
+  reserveNewSession(name: string, limits: Limits, sessionId: string): SessionReservation | LimitBreach {
     const live = this.created.get(name)?.size ?? 0;
-    if (live < limits.sessions) return undefined;
-    return { limit: 'sessions', retryAfterMs: 0, message: `${name} already has ${live} live sessions, its limit; close one first` };
+    let held = this.reserved.get(name);
+    if (live + (held?.size ?? 0) >= limits.sessions) {
+      return { limit: 'sessions', retryAfterMs: 0, message: `${name} already has ${live} live sessions, its limit; close one first` };
+    }
+    if (!held) this.reserved.set(name, (held = new Set()));
+    const reservation = new Reservation(sessionId, held);
+    held.add(reservation);
+    return reservation;
   }
 
   /** A session was created (seen in the log) by `name`. */
@@ -105,6 +139,9 @@ export class PrincipalLimiter {
     if (!sessions) this.created.set(name, (sessions = new Set()));
     sessions.add(sessionId);
     this.creators.set(sessionId, name);
+    // Counted as live now: the place its call held is not needed twice (a server-picked id keeps its place until the answer).
+    const held = this.reserved.get(name);
+    if (held) for (const reservation of held) if (reservation.sessionId === sessionId) held.delete(reservation);
   }
 
   /** A session closed or expired. */

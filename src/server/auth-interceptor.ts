@@ -13,12 +13,19 @@
  * (method-access.ts; PERMISSION_DENIED), the byte and session limits
  * (RESOURCE_EXHAUSTED with a retry hint). With auth off only the actor is
  * worked out, exactly as before auth existed.
+ *
+ * Whether a call creates its session decides both the access it needs and
+ * whether the session limit applies, so it must not depend on what the
+ * server holds in memory: a session it no longer holds (ended, let go by a
+ * snapshot) is looked up in the store before the call goes on
+ * (auth-session-exists.ts), and a place under the limit is held from
+ * admission until the call is answered (limits.ts reservations).
  */
 import { Metadata, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { mayAccess, type Access, type Principal } from '../auth/access.js';
 import type { Authority } from '../auth/authority.js';
-import type { LimitBreach, PrincipalLimiter } from '../auth/limits.js';
+import type { LimitBreach, PrincipalLimiter, SessionReservation } from '../auth/limits.js';
 import { DomainError, LimitExceededError } from '../domain/index.js';
 import { attachIdentity, identify, type CallIdentity } from './call-context.js';
 import type { CallAdmission } from './call-gate.js';
@@ -26,11 +33,19 @@ import { ruleOf, type MethodRule } from './method-access.js';
 import { toGrpcError } from './status-table.js';
 import { AUTHORIZATION_HEADER } from '../auth/tokens.js';
 
+type SessionRule = Extract<MethodRule, { kind: 'session' }>;
+
 export interface AuthInterceptorOptions {
   readonly authority: Authority;
   readonly limiter: PrincipalLimiter;
-  /** Does the session exist (in any state)? A call on a new one counts against the session limit. */
-  readonly sessionExists: (sessionId: string) => boolean;
+  /**
+   * Does the session exist (in any state)? A call that may create a session
+   * is a creation only when it does not. Synchronous for sessions the server
+   * holds in memory; a promise when the answer needs the store (an ended
+   * session it let go of, an id never seen): the answer must not depend on
+   * what happens to be held.
+   */
+  readonly sessionExists: (sessionId: string) => boolean | Promise<boolean>;
   readonly logger: Logger;
   /** Hears each refusal by its reason (metrics); must not throw. */
   readonly onDenied?: (reason: DenialReason) => void;
@@ -83,28 +98,45 @@ class IdentifiedRefusal {
 export function authInterceptor(options: AuthInterceptorOptions): CallAdmission<Admitted> {
   const { authority, limiter, logger } = options;
 
-  /** Checks a request message against the method's rule; throws the refusal. */
-  const checkMessage = (rule: MethodRule, principal: Principal, message: unknown, bytes: number): void => {
+  /**
+   * Session places held by calls admitted as creating, until answered. A
+   * place is taken when the call is admitted, so creates admitted together
+   * (each waiting for its lookup or its round) cannot all pass one count.
+   */
+  const reservations = new Map<CallIdentity, SessionReservation>();
+
+  /** The session rule's checks, once it is known whether the call would create the session. */
+  const checkSession = (rule: SessionRule, identity: CallIdentity, principal: Principal, sessionId: string, bytes: number, creating: boolean): void => {
+    const access: Access = creating && rule.access === 'read' ? 'write' : rule.access;
+    if (!(rule.emptyIsGlobal && sessionId === '') && !mayAccess(principal, access, sessionId)) {
+      throw denied(principal, access, sessionId, `${access} ${sessionId === '' ? 'without naming a session' : 'here'}`);
+    }
+    if (access !== 'read') {
+      const breach = limiter.takeBytes(principal.name, principal.limits, bytes);
+      if (breach) throw limitError(breach);
+    }
+    if (creating) {
+      const reserved = limiter.reserveNewSession(principal.name, principal.limits, sessionId);
+      if ('limit' in reserved) throw limitError(reserved);
+      reservations.get(identity)?.release();
+      reservations.set(identity, reserved);
+    }
+  };
+
+  /** Checks a request message against the method's rule; throws the refusal, or returns a promise of it when it must look the session up. */
+  const checkMessage = (rule: MethodRule, identity: CallIdentity, principal: Principal, message: unknown, bytes: number): void | Promise<void> => {
     switch (rule.kind) {
       case 'open':
       case 'principal':
         return;
       case 'session': {
         const sessionId = sessionOf(message);
-        const creating = rule.creates === true && !options.sessionExists(sessionId);
-        const access: Access = creating && rule.access === 'read' ? 'write' : rule.access;
-        if (!(rule.emptyIsGlobal && sessionId === '') && !mayAccess(principal, access, sessionId)) {
-          throw denied(principal, access, sessionId, `${access} ${sessionId === '' ? 'without naming a session' : 'here'}`);
-        }
-        if (access !== 'read') {
-          const breach = limiter.takeBytes(principal.name, principal.limits, bytes);
-          if (breach) throw limitError(breach);
-        }
-        if (creating) {
-          const breach = limiter.checkNewSession(principal.name, principal.limits);
-          if (breach) throw limitError(breach);
-        }
-        return;
+        if (rule.creates !== true) return checkSession(rule, identity, principal, sessionId, bytes, false);
+        // Refused either way: no lookup for a caller who may not even touch the session.
+        if (!mayAccess(principal, rule.access, sessionId)) return checkSession(rule, identity, principal, sessionId, bytes, false);
+        const exists = options.sessionExists(sessionId);
+        if (typeof exists === 'boolean') return checkSession(rule, identity, principal, sessionId, bytes, !exists);
+        return exists.then((found) => checkSession(rule, identity, principal, sessionId, bytes, !found));
       }
       case 'serve-tools': {
         const sessionId = declaredSession(message);
@@ -146,7 +178,14 @@ export function authInterceptor(options: AuthInterceptorOptions): CallAdmission<
 
     admitMessage(path, admitted, message, bytes) {
       const principal = admitted?.principal;
-      if (principal) checkMessage(ruleOf(path), principal, message, bytes);
+      return principal && admitted ? checkMessage(ruleOf(path), admitted, principal, message, bytes) : undefined;
+    },
+
+    answered(admitted) {
+      // Most calls hold no place: one size check.
+      if (reservations.size === 0 || !admitted) return;
+      reservations.get(admitted)?.release();
+      reservations.delete(admitted);
     },
 
     refusal(thrown, path, admitted, message, call) {

@@ -50,8 +50,20 @@ type CallListener = Parameters<ServerInterceptingCallInterface['start']>[0];
 export interface CallAdmission<S> {
   /** At the request headers: the call's state, or throws the refusal. */
   admitHeaders(path: string, metadata: Metadata, call: ServerInterceptingCallInterface): S;
-  /** At each request message (`bytes`: its wire size); throws the refusal. */
-  admitMessage(path: string, admitted: S, message: unknown, bytes: number): void;
+  /**
+   * At each request message (`bytes`: its wire size); throws the refusal.
+   * Returns a promise when the decision needs a lookup (is the session an
+   * ended one the server no longer holds in memory?): the message, and
+   * everything the caller sends after it, waits for it; it rejects with the
+   * refusal. Most calls decide synchronously and pay nothing for this.
+   */
+  admitMessage(path: string, admitted: S, message: unknown, bytes: number): void | Promise<void>;
+  /**
+   * Once per call, at its first reply message, its status or its cancel,
+   * whichever comes first: what admission held for the call (a session
+   * place) can go. Optional.
+   */
+  answered?(admitted: S | undefined): void;
   /** The status a refusal thrown above gets (logged and counted there); `admitted` is undefined for one thrown at the headers. */
   refusal(error: unknown, path: string, admitted: S | undefined, message: unknown, call: ServerInterceptingCallInterface): PartialStatusObject;
 }
@@ -67,6 +79,10 @@ class GatedCall<S> implements ServerInterceptingCallInterface, CallListener {
   private admitted: S | undefined;
   /** Refused or cancelled: nothing more reaches the handler. */
   private closed = false;
+  /** Set once a message waits for an asynchronous admission: what the caller sends next waits behind it, in order. */
+  private waiting: Promise<void> | undefined;
+  /** `answered` was called. */
+  private answeredOnce = false;
 
   constructor(
     private readonly base: ServerInterceptingCallInterface,
@@ -74,7 +90,20 @@ class GatedCall<S> implements ServerInterceptingCallInterface, CallListener {
     private readonly options: GateOptions<S>,
   ) {
     const sendStatus = base.sendStatus;
-    base.sendStatus = (s) => sendStatus.call(base, asCallerError(path, s));
+    base.sendStatus = (s) => {
+      this.answer();
+      sendStatus.call(base, asCallerError(path, s));
+    };
+  }
+
+  private answer(): void {
+    if (this.answeredOnce) return;
+    this.answeredOnce = true;
+    const admission = this.options.admission;
+    if (!admission?.answered) return;
+    // An admission still deciding (cancelled meanwhile) may yet take something for the call: release after it.
+    if (this.waiting) void this.waiting.then(() => admission.answered?.(this.admitted));
+    else admission.answered(this.admitted);
   }
 
   private refuse(s: PartialStatusObject): void {
@@ -100,8 +129,21 @@ class GatedCall<S> implements ServerInterceptingCallInterface, CallListener {
   }
 
   onReceiveMessage(received: unknown): void {
-    if (this.closed) return;
-    if (received instanceof MalformedRequest) return this.refuse(malformed(this.path, received));
+    const waiting = this.waiting ? this.waiting.then(() => this.receiveMessage(received)) : this.receiveMessage(received);
+    this.waiting = waiting;
+    // Settled and nothing queued behind it: later events go straight through again.
+    void waiting?.then(() => {
+      if (this.waiting === waiting) this.waiting = undefined;
+    });
+  }
+
+  /** Checks a message and hands it on; a promise when admission must look something up first (never rejects). */
+  private receiveMessage(received: unknown): Promise<void> | undefined {
+    if (this.closed) return undefined;
+    if (received instanceof MalformedRequest) {
+      this.refuse(malformed(this.path, received));
+      return undefined;
+    }
     // Every deserializer of a GuardedServer yields a DecodedRequest; anything else passes as it is.
     let message = received;
     let bytes = 0;
@@ -111,21 +153,41 @@ class GatedCall<S> implements ServerInterceptingCallInterface, CallListener {
     }
     const admission = this.options.admission;
     if (admission) {
+      let decision: void | Promise<void>;
       try {
-        admission.admitMessage(this.path, this.admitted as S, message, bytes);
+        decision = admission.admitMessage(this.path, this.admitted as S, message, bytes);
       } catch (error) {
-        return this.refuse(admission.refusal(error, this.path, this.admitted, message, this.base));
+        this.refuse(admission.refusal(error, this.path, this.admitted, message, this.base));
+        return undefined;
+      }
+      if (decision) {
+        return decision.then(
+          () => {
+            if (!this.closed) this.listener?.onReceiveMessage(message);
+          },
+          (error: unknown) => {
+            if (!this.closed) this.refuse(admission.refusal(error, this.path, this.admitted, message, this.base));
+          },
+        );
       }
     }
     this.listener?.onReceiveMessage(message);
+    return undefined;
   }
 
   onReceiveHalfClose(): void {
-    if (!this.closed) this.listener?.onReceiveHalfClose();
+    if (this.waiting) {
+      this.waiting = this.waiting.then(() => {
+        if (!this.closed) this.listener?.onReceiveHalfClose();
+      });
+    } else if (!this.closed) {
+      this.listener?.onReceiveHalfClose();
+    }
   }
 
   onCancel(): void {
     this.closed = true;
+    this.answer();
     this.listener?.onCancel();
   }
 
@@ -139,6 +201,7 @@ class GatedCall<S> implements ServerInterceptingCallInterface, CallListener {
     this.base.sendMetadata(metadata);
   }
   sendMessage(message: unknown, callback: () => void): void {
+    this.answer();
     this.base.sendMessage(message, callback);
   }
   sendStatus(s: PartialStatusObject): void {

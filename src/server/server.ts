@@ -12,7 +12,7 @@ import { FILE_DESCRIPTOR_PROTOS } from '../gen/descriptors.js';
 import { randomSessionId, randomSuffix, systemClock, type Clock } from '../service/clock.js';
 import { LedgerService } from '../service/ledger-service.js';
 import type { Durability } from '../store/event-store.js';
-import type { SessionId } from '../domain/index.js';
+import { sessionExists } from './auth-session-exists.js';
 import type { EventStore } from '../store/event-store.js';
 import type { SqliteEventStore } from '../store/sqlite-event-store.js';
 import { openStore } from '../store/open-event-store.js';
@@ -219,7 +219,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       authority,
       limiter,
       logger,
-      sessionExists: (id) => id !== '' && service.peekSession(id as SessionId) !== undefined,
+      sessionExists: (id) => sessionExists(service, id),
       ...(metrics && { onDenied: metrics.authDenied }),
     }),
   });
