@@ -278,6 +278,8 @@ export class CommandPipeline {
       settle.push(() => pending.resolve(executed));
     }
     this.options.feed.publish(notice);
+    // Replies are built and the feed has heard: sessions this round ended and let go are the store's to tell now.
+    projection.releaseJustEnded();
     for (const done of settle) done();
     for (const pending of retry) {
       pending.attempts++;
@@ -332,6 +334,8 @@ export class CommandPipeline {
       if (batch.kind === 'caught_up') break;
       const events = before === undefined ? batch.events : batch.events.filter((e) => e.revision < before);
       if (events.length > 0) {
+        // Another process wrote these (retention's log_compacted may be this one's): it may write snapshots too.
+        if (events.some((e) => e.kind !== 'log_compacted')) projection.othersWrite();
         notice.applied.push(...projection.apply(events));
         notice.events.push(...events);
       }
@@ -339,6 +343,7 @@ export class CommandPipeline {
     }
     if (!into) {
       this.options.feed.publish(notice);
+      projection.releaseJustEnded();
       await this.options.afterRound();
     }
   }

@@ -122,6 +122,8 @@ export class LedgerService {
   private horizon: Revision;
   /** The newest snapshot this process wrote or started from: the next one writes only what changed since. */
   private snapshotBasis: Revision;
+  /** The newest snapshot this process wrote, loaded or saw: a newer one in the store is another process's. */
+  private knownSnapshot: Revision;
   readonly defaultTtlSeconds: number;
 
   private constructor(
@@ -136,6 +138,7 @@ export class LedgerService {
     this.snapshotKeep = options.snapshotKeep ?? 0;
     this.lastSnapshotRevision = projection.snapshotRevision;
     this.snapshotBasis = projection.snapshotRevision;
+    this.knownSnapshot = projection.snapshotRevision;
     this.feed = new ChangeFeed(options.onError ?? (() => {}));
     this.ended = new EndedSessions(options.store);
     // Whoever ended a session (this process or another), its liveness bookkeeping goes.
@@ -514,11 +517,13 @@ export class LedgerService {
    * when that one is gone (pruned by another process), every session.
    */
   async snapshot(): Promise<boolean> {
+    if (this.projection.head === 0 || this.projection.head === this.lastSnapshotRevision) return false;
+    const basis = await this.basisFor();
     const head = this.projection.head;
-    if (head === 0 || head === this.lastSnapshotRevision) return false;
+    if (head === this.lastSnapshotRevision) return false;
     this.lastSnapshotRevision = head;
     let revision = head;
-    let result = await this.writeSnapshot(revision, this.snapshotBasis);
+    let result = await this.writeSnapshot(revision, basis);
     if (result === 'basis_missing') {
       revision = this.projection.head;
       result = await this.writeSnapshot(revision, 0 as Revision);
@@ -529,13 +534,15 @@ export class LedgerService {
       // not wait in our memory for a snapshot of ours (else a node that keeps losing the race would
       // hold every session that ends). Every writer's snapshot holds every session as at its revision.
       const newest = await this.options.store.snapshots.newest();
-      if (newest > this.snapshotBasis && newest <= this.projection.head) {
+      this.knownSnapshot = Math.max(this.knownSnapshot, newest) as Revision;
+      if (newest > this.snapshotBasis && newest <= this.projection.head && this.projection.mayAdopt(newest)) {
         this.snapshotBasis = newest;
         this.projection.snapshotted(newest);
       }
       return false;
     }
     if (result !== 'written') return false;
+    this.knownSnapshot = Math.max(this.knownSnapshot, revision) as Revision;
     // Concurrent snapshots may finish out of order: the basis only moves forward.
     if (revision > this.snapshotBasis) {
       this.snapshotBasis = revision;
@@ -544,10 +551,56 @@ export class LedgerService {
     return true;
   }
 
+  /**
+   * The basis for the next snapshot, after one cheap read: has a process
+   * this one did not know of written a snapshot? Then it writes snapshots
+   * too, and may hold active rows of sessions this one let go (Projection
+   * holds every ended session from now on). If this one let go a session
+   * such a snapshot may have live, building on it would carry that row on
+   * as if the session were live, and building on ours would not verify
+   * (its header does not count the other's rows): so the sessions that
+   * snapshot holds live and this one does not are read back from the store
+   * and held until ours writes them ended (holdEndedRowsOf, once per
+   * process: from now on it lets no ended session go unwritten). Then, or
+   * when nothing stood in the way, it becomes the basis, as in the skipped
+   * case; if it does not verify, ours is written whole.
+   */
+  private async basisFor(): Promise<Revision> {
+    const newest = await this.options.store.snapshots.newest();
+    if (newest <= this.knownSnapshot) return this.snapshotBasis;
+    this.knownSnapshot = newest;
+    this.projection.othersWrite();
+    if (!this.projection.mayAdopt(newest) && !(await this.holdEndedRowsOf(newest))) return 0 as Revision;
+    // Built on the newest: rows others wrote since our basis are then counted (on ours they would not be).
+    if (newest > this.snapshotBasis && newest <= this.projection.head) {
+      this.snapshotBasis = newest;
+      this.projection.snapshotted(newest);
+    }
+    return this.snapshotBasis;
+  }
+
+  /**
+   * Holds, ended, every session another process's snapshot at `revision`
+   * holds live and this projection does not (it let them go); false when
+   * that snapshot does not verify (nothing can be built on it).
+   */
+  private async holdEndedRowsOf(revision: Revision): Promise<boolean> {
+    const other = await this.options.store.snapshots.loadLatest(revision);
+    if (other?.revision !== revision) return false;
+    for (const [id, session] of other.sessions) {
+      if (session.status !== 'active' || this.projection.session(id as SessionId)) continue;
+      const now = await this.ended.lookup(id as SessionId, this.projection.head);
+      if (now && now.status !== 'active') this.projection.holdEnded(now);
+    }
+    this.projection.droppedResolved();
+    return true;
+  }
+
   /** The store reads the states before it first yields: they are the projection's at `revision`. */
   private writeSnapshot(revision: Revision, basis: Revision): Promise<SnapshotWritten> {
     // Whole: the store carries over the rows of sessions that ended before (carriedEndedRows).
     const changed = basis === 0 ? this.projection.unsavedSessions() : this.projection.changedSessions();
+    this.projection.snapshotStarting(revision);
     return this.options.store.snapshots.write({ revision, basis, changed, now: this.options.clock.now(), keep: this.snapshotKeep });
   }
 

@@ -27,14 +27,19 @@ async function outcome(call: Promise<unknown>): Promise<string> {
   }
 }
 
-/** Alice creates and closes `ids` (a variable each), then holds `live` open: at a session limit of 1 she has no place left. */
-async function endedAndOneLive(ledger: AuthLedger, ids: readonly string[], live: string): Promise<void> {
+/**
+ * Alice creates `ids` (a variable each), a snapshot writes them live (so the
+ * server holds them, ended, until the next one), she closes them and opens
+ * as many `live` ones: at a session limit of that many she has no place left.
+ */
+async function endedAtLimit(ledger: AuthLedger, ids: readonly string[], live: readonly string[]): Promise<void> {
   const alice = ledger.as('alice');
   for (const sessionId of ids) {
     await alice.call('registerVariable', { sessionId, name: 'x', type: VariableType.VARIABLE_TYPE_FLOAT, initialValue: floatValue(1) });
-    await alice.call('closeSession', { sessionId });
   }
-  await alice.call('createSession', { sessionId: live });
+  await ledger.server.service.snapshot();
+  for (const sessionId of ids) await alice.call('closeSession', { sessionId });
+  for (const sessionId of live) await alice.call('createSession', { sessionId });
 }
 
 /** Lets the ended sessions go from memory (a snapshot writes their rows), and checks they are gone. */
@@ -53,10 +58,12 @@ const creatingCalls = (ledger: AuthLedger) => ({
 });
 
 test('at its session limit, a principal calling an ended session no longer in memory gets the answer it gets while the session is held', async (t) => {
-  const ledger = await startAuthLedger(t, { authJson: authFileJson({ limits: { sessions: 1 } }) });
+  const ledger = await startAuthLedger(t, { authJson: authFileJson({ limits: { sessions: 3 } }) });
+  const alice = ledger.as('alice');
   // Each kind of call once on a held session and once on one let go (a lookup keeps the one it read cached).
   const kinds = ['create', 'register', 'commit'] as const;
-  await endedAndOneLive(ledger, ['team-a-held-create', 'team-a-held-register', 'team-a-held-commit'], 'team-a-live');
+  const live = ['team-a-live-1', 'team-a-live-2', 'team-a-live-3'];
+  await endedAtLimit(ledger, kinds.map((kind) => `team-a-held-${kind}`), live);
   const calls = creatingCalls(ledger);
   const held = await Promise.all(kinds.map((kind) => calls[kind](`team-a-held-${kind}`)));
   t.deepEqual(held, [
@@ -65,8 +72,9 @@ test('at its session limit, a principal calling an ended session no longer in me
     'FAILED_PRECONDITION: Session closed: team-a-held-commit',
   ]);
 
-  await ledger.as('alice').call('closeSession', { sessionId: 'team-a-live' });
-  await endedAndOneLive(ledger, ['team-a-gone-create', 'team-a-gone-register', 'team-a-gone-commit'], 'team-a-live-2');
+  for (const sessionId of live) await alice.call('closeSession', { sessionId });
+  const liveAgain = ['team-a-again-1', 'team-a-again-2', 'team-a-again-3'];
+  await endedAtLimit(ledger, kinds.map((kind) => `team-a-gone-${kind}`), liveAgain);
   await letEndedGo(t, ledger);
   const head = ledger.server.service.head;
   const gone = await Promise.all(kinds.map((kind) => calls[kind](`team-a-gone-${kind}`)));
@@ -76,10 +84,10 @@ test('at its session limit, a principal calling an ended session no longer in me
   );
   t.is(ledger.server.service.head, head, 'nothing written');
 
-  // None of those calls kept a place: with the live one closed, a new session fits again, and only one.
-  await ledger.as('alice').call('closeSession', { sessionId: 'team-a-live-2' });
+  // None of those calls kept a place: with one live session closed, a new session fits again, and only one.
+  await alice.call('closeSession', { sessionId: liveAgain[0] as string });
   t.is(await calls.create('team-a-new'), 'OK');
-  t.regex(await calls.create('team-a-newer'), /^RESOURCE_EXHAUSTED: Limit exceeded: alice already has 1 live sessions/);
+  t.regex(await calls.create('team-a-newer'), /^RESOURCE_EXHAUSTED: Limit exceeded: alice already has 3 live sessions/);
 });
 
 test('a reader initializing an ended session no longer in memory (Snakepit) is asked for read access, as while it is held', async (t) => {
@@ -87,10 +95,9 @@ test('a reader initializing an ended session no longer in memory (Snakepit) is a
   const bob = new BridgeRpc(ledger.address, TOKENS.bob);
   t.teardown(() => bob.close());
   const alice = ledger.as('alice');
-  for (const sessionId of ['team-a-held', 'team-a-gone']) {
-    await alice.call('createSession', { sessionId });
-    await alice.call('closeSession', { sessionId });
-  }
+  for (const sessionId of ['team-a-held', 'team-a-gone']) await alice.call('createSession', { sessionId });
+  await ledger.server.service.snapshot();
+  for (const sessionId of ['team-a-held', 'team-a-gone']) await alice.call('closeSession', { sessionId });
   const held = await outcome(bob.call('initializeSession', { sessionId: 'team-a-held' }));
   t.is(held, 'FAILED_PRECONDITION: Session closed: team-a-held');
   await letEndedGo(t, ledger);

@@ -167,3 +167,71 @@ test('two processes on one log: the one whose snapshot is skipped (the other wro
   t.is(restarted.liveSessionCount(), 1);
   t.like((await restarted.getSession(idOf(9))).session, { status: 'closed' });
 });
+
+test('without snapshots (snapshot every 0) ended sessions leave memory at once; only those a snapshot has live rows of wait for the next', async (t) => {
+  const at = join(tempDir(t), 'ledger.db');
+  const service = await open(t, at, 0);
+  t.teardown(() => service.close());
+  // No snapshot holds a row of any of them: nothing to supersede, so nothing is held.
+  await createAndClose(service, SESSIONS);
+  t.is(service.endedSessionsHeld(), 0);
+  t.is(service.liveSessionCount(), 0);
+  for (const i of [0, 77, SESSIONS - 1]) {
+    t.like((await service.getSession(idOf(i))).session, { status: 'closed', endedVariableCount: 3 });
+    const set = await refusal(t, service.set({ sessionId: idOf(i), identifier: 'a', value: float(1), metadata: {} }, ACTOR));
+    t.is(set.message, `Session closed: ${idOf(i)}`);
+  }
+  t.is((await refusal(t, service.createSession({ sessionId: idOf(5), metadata: {}, ttlSeconds: 0 }, ACTOR))).code, 'already_exists');
+
+  // Sessions live at a snapshot have active rows there: each waits, compact, for the snapshot that writes it ended.
+  const late = ['late0', 'late1', 'late2'].map(parseSessionId);
+  for (const sessionId of late) await service.createSession({ sessionId, metadata: {}, ttlSeconds: 0 }, ACTOR);
+  t.true(await service.snapshot());
+  for (const sessionId of late) await service.closeSession(sessionId, ACTOR);
+  const lookedUp = service.endedSessionsHeld();
+  t.is(lookedUp - 3, Math.min(lookedUp - 3, 1_000), 'the three, plus the lookup cache');
+  t.true(await service.snapshot());
+  t.is(service.endedSessionsHeld(), lookedUp - 3);
+  await service.close();
+
+  const restarted = await open(t, at, 0);
+  t.teardown(() => restarted.close());
+  t.is(restarted.liveSessionCount(), 0);
+  t.is(restarted.endedSessionsHeld(), 0);
+  t.like((await restarted.getSession(late[1] as SessionId)).session, { status: 'closed' });
+  t.like((await restarted.getSession(idOf(9))).session, { status: 'closed', endedVariableCount: 3 });
+});
+
+test('two processes: a session one let go while the other had snapshotted it live is written ended, never carried on as live', async (t) => {
+  const at = join(tempDir(t), 'ledger.db');
+  const a = await open(t, at, 0);
+  const b = await open(t, at, 0);
+  const s = parseSessionId('shared');
+  await b.createSession({ sessionId: s, metadata: {}, ttlSeconds: 0 }, ACTOR);
+  await a.catchUp();
+  // a writes s's active row; b, which has seen no one else write, does not know of it.
+  t.true(await a.snapshot());
+  await b.closeSession(s, ACTOR);
+  t.is(b.endedSessionsHeld(), 0, 'let go at once: b knew of no row of it');
+  // b finds a's snapshot, which holds s live: b reads s back from the store and builds on a's with s's ended row.
+  t.true(await b.snapshot());
+  const file = openStore(t, at);
+  const intact = () => file.snapshots.list().map((info) => [info.revision, file.snapshots.rows(info).intact]);
+  t.deepEqual(intact(), [
+    [2, true],
+    [1, true],
+  ]);
+  t.true(file.snapshots.rows(file.snapshots.list()[0]!).rows.find((r) => r.sessionId === s)?.ended);
+  // a saw b close it (b appends) and takes b's snapshot, which has it ended, as its basis.
+  await a.catchUp();
+  t.false(await a.snapshot());
+  t.is(a.endedSessionsHeld(), 0);
+  await a.createSession({ sessionId: parseSessionId('later'), metadata: {}, ttlSeconds: 0 }, ACTOR);
+  t.true(await a.snapshot());
+  t.true(file.snapshots.rows(file.snapshots.list()[0]!).intact);
+  await Promise.all([a.close(), b.close()]);
+  const restarted = await open(t, at, 0);
+  t.teardown(() => restarted.close());
+  t.is(restarted.liveSessionCount(), 1);
+  t.like(await restarted.findSession(s), { status: 'closed' });
+});
