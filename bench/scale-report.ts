@@ -67,6 +67,7 @@ export function scaleRows(scale: ScaleResults): TargetRow[] {
       met: closed.rssGrowthMiB <= 20,
     });
     rows.push(info('  (V8 heap in use after GC, same points)', `${fmt(closed.heapGrowthMiB, 1)} MiB (${fmt(closed.heapAfterAllMiB, 1)} vs ${fmt(closed.heapAfter1kMiB, 1)} MiB)`));
+    rows.push(info('  (V8 young generation reserved, same points)', `${fmt(closed.youngAfterAllMiB, 1)} vs ${fmt(closed.youngAfter1kMiB, 1)} MiB`));
     rows.push({ benchmark: `  Restart on that log`, measured: `${fmt(closed.restartMs)} ms`, target: '≤ 500 ms', met: closed.restartMs <= 500 });
     rows.push({
       benchmark: '  Snapshot bytes vs bytes of live state',

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { formatWithOptions } from 'node:util';
 import { duration } from './arguments.js';
 import { pino, type Logger } from 'pino';
+import { DEFAULT_CACHE_MIB } from '../store/sqlite-page-cache.js';
 import { describeLocation, parseStoreLocation, type StoreLocation } from '../store/store-location.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -113,6 +114,7 @@ interface ServeOptions {
   data: string;
   store?: string;
   durability: 'normal' | 'full';
+  sqliteCacheMib: number;
   maxMessageBytes: number;
   snapshotEvery: number;
   snapshotKeep: number;
@@ -168,6 +170,12 @@ export function serveCommand(): Command {
         .env('VARLEDGER_DURABILITY')
         .choices(['normal', 'full'])
         .default('normal'),
+    )
+    .addOption(
+      new Option('--sqlite-cache-mib <mib>', "SQLite's page cache, MiB: hot pages kept in memory (the rest is read from the OS's cache)")
+        .env('VARLEDGER_SQLITE_CACHE_MIB')
+        .default(DEFAULT_CACHE_MIB)
+        .argParser(integer(1, 64 * 1024)),
     )
     .addOption(
       new Option('--max-message-bytes <bytes>', 'largest request accepted')
@@ -272,6 +280,7 @@ export function serveCommand(): Command {
           dataPath: location.kind === 'sqlite' ? location.path : opts.data,
           storeLocation: location,
           durability: opts.durability,
+          sqliteCacheMiB: opts.sqliteCacheMib,
           maxMessageBytes: opts.maxMessageBytes,
           snapshotEvery: opts.snapshotEvery,
           snapshotKeep: opts.snapshotKeep,

@@ -49,6 +49,8 @@ export interface ServerOptions {
   /** The log's location when it is not the `dataPath` file (`--store postgres://…`). */
   readonly storeLocation?: StoreLocation;
   readonly durability: Durability;
+  /** SQLite: the connection's page cache, MiB (default 2, SQLite's own). */
+  readonly sqliteCacheMiB?: number;
   readonly maxMessageBytes: number;
   /** Largest request header list; larger ones get RESOURCE_EXHAUSTED (default 16 KiB). */
   readonly maxMetadataBytes?: number;
@@ -174,6 +176,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     ({ store, file } = await openStore(options.storeLocation ?? { kind: 'sqlite', path: options.dataPath }, {
       durability: options.durability,
+      ...(options.sqliteCacheMiB !== undefined && { sqliteCacheMiB: options.sqliteCacheMiB }),
       ...(options.externalPollMs !== undefined && { pollMs: options.externalPollMs }),
       onError: (error) => logger.warn({ err: error }, 'store connection failed; retrying'),
     }));

@@ -17,6 +17,8 @@ export interface OpenStoreOptions {
   readonly durability: Durability;
   /** SQLite: data_version poll; PostgreSQL: head poll fallback (≤ 1 s). */
   readonly pollMs?: number;
+  /** SQLite: the connection's page cache, MiB (default DEFAULT_CACHE_MIB). */
+  readonly sqliteCacheMiB?: number;
   /** Connection failures being retried (PostgreSQL). */
   readonly onError?: (error: Error) => void;
 }
@@ -30,6 +32,9 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
     });
     return { store, file: undefined };
   }
-  const file = new SqliteEventStore(location.path, { durability: options.durability });
+  const file = new SqliteEventStore(location.path, {
+    durability: options.durability,
+    ...(options.sqliteCacheMiB !== undefined && { cacheMiB: options.sqliteCacheMiB }),
+  });
   return { store: new SqliteLog(file, { ...(options.pollMs !== undefined && { pollMs: options.pollMs }) }), file };
 }

@@ -18,6 +18,8 @@ if (!port) throw new Error('sqlite-checkpoint-worker runs as a worker thread');
 const db = new Database((workerData as { path: string }).path, { fileMustExist: true });
 // This connection never writes: it must not checkpoint on its own schedule either.
 db.pragma('wal_autocheckpoint = 0');
+// A checkpoint copies WAL frames to the file without the page cache: the 16 MiB better-sqlite3 gives each connection would only hold the schema.
+db.pragma('cache_size = -128');
 const checkpoint = db.prepare<[], [number, number, number]>('PRAGMA wal_checkpoint(PASSIVE)').raw();
 
 port.on('message', (message: 'checkpoint' | 'close') => {

@@ -22,6 +22,7 @@ import { SqliteCompaction } from './sqlite-compaction.js';
 import type { CompactionRequest, CompactionResult } from './compaction.js';
 import { VariableIndex } from './sqlite-variable-index.js';
 import { RowInserter } from './sqlite-row-inserter.js';
+import { DEFAULT_CACHE_MIB } from './sqlite-page-cache.js';
 
 /** Operations valid only inside `SqliteEventStore.write` (tools and tests). */
 export interface WriteTransaction {
@@ -42,7 +43,10 @@ export interface SqliteStoreOptions {
   readonly readonly?: boolean;
   /** How many unindexed events an append may leave for reads to scan (sqlite-variable-index.ts); small in tests. */
   readonly variableIndexTail?: number;
+  /** The connection's page cache, MiB (default DEFAULT_CACHE_MIB). */
+  readonly cacheMiB?: number;
 }
+
 
 /** Rows of appended events not inserted yet (see `append`). */
 interface PendingRows {
@@ -112,6 +116,8 @@ export class SqliteEventStore {
       migrate(this.db, loadMigrations(options.migrationsDir));
     }
 
+    // Negative: a size in KiB rather than in pages, whatever the page size.
+    this.db.pragma(`cache_size = ${-Math.round((options.cacheMiB ?? DEFAULT_CACHE_MIB) * 1024)}`);
     const db = this.db;
     this.statements = {
       insertHash: db.prepare<[number, string]>('INSERT INTO event_chain (revision, hash) VALUES (?, ?)'),

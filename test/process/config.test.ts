@@ -99,6 +99,7 @@ const badFlags: readonly { title: string; args: string[]; env?: Record<string, s
   { title: '--durability weird', args: ['--port', '0', '--durability', 'weird'], stderr: /weird|durability/ },
   { title: 'an unknown flag', args: ['--port', '0', '--frobnicate'], stderr: /frobnicate/ },
   { title: '--watch-buffer-bytes 10', args: ['--port', '0', '--watch-buffer-bytes', '10'], stderr: /watch-buffer-bytes/ },
+  { title: '--sqlite-cache-mib 0', args: ['--port', '0', '--sqlite-cache-mib', '0'], stderr: /sqlite-cache-mib/ },
   { title: '--snapshot-keep -1', args: ['--port', '0', '--snapshot-keep', '-1'], stderr: /snapshot-keep/ },
   { title: '--retain-ended 3x', args: ['--port', '0', '--retain-ended', '3x'], stderr: /retain-ended.*duration/ },
   {
