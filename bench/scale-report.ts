@@ -6,7 +6,7 @@ const info = (benchmark: string, measured: string): TargetRow => ({ benchmark, m
 
 export function scaleRows(scale: ScaleResults): TargetRow[] {
   const rows: TargetRow[] = [];
-  const { zero, contention, bigSession, closed } = scale;
+  const { zero, contention, bigSession, closed, closedServed } = scale;
   if (zero) {
     const tp = zero.setVariable16InFlight;
     rows.push({
@@ -68,6 +68,14 @@ export function scaleRows(scale: ScaleResults): TargetRow[] {
     });
     rows.push(info('  (V8 heap in use after GC, same points)', `${fmt(closed.heapGrowthMiB, 1)} MiB (${fmt(closed.heapAfterAllMiB, 1)} vs ${fmt(closed.heapAfter1kMiB, 1)} MiB)`));
     rows.push(info('  (V8 young generation reserved, same points)', `${fmt(closed.youngAfterAllMiB, 1)} vs ${fmt(closed.youngAfter1kMiB, 1)} MiB`));
+    if (closedServed) {
+      rows.push({
+        benchmark: '  the same through `varledger serve` (gRPC, no forced GC)',
+        measured: `${fmt(closedServed.rssGrowthMiB, 1)} MiB (${fmt(closedServed.rssAfterAllMiB, 1)} vs ${fmt(closedServed.rssAfter1kMiB, 1)} MiB)`,
+        target: '≤ 20 MiB growth',
+        met: closedServed.rssGrowthMiB <= 20,
+      });
+    }
     rows.push({ benchmark: `  Restart on that log`, measured: `${fmt(closed.restartMs)} ms`, target: '≤ 500 ms', met: closed.restartMs <= 500 });
     rows.push({
       benchmark: '  Snapshot bytes vs bytes of live state',

@@ -10,10 +10,12 @@
  *               vs one of 10
  *   closed      20,000 sessions created and closed (3 variables each): RSS vs
  *               after 1,000, restart time on that log, snapshot bytes vs the
- *               bytes of live state
+ *               bytes of live state; then the RSS figure again for
+ *               `varledger serve` in a child process, driven over gRPC
  */
 import { LedgerRpc } from '../src/client/ledger-rpc.js';
 import { closedSessionsInChild, type ClosedSessionsResult } from './closed-sessions.js';
+import { closedSessionsServed, type ServedClosedSessions } from './closed-sessions-served.js';
 import { ACTOR, floatValue, seedFloats } from './ledger-setup.js';
 import { startBenchServer } from './server-fixture.js';
 import type { StoreLocation } from '../src/store/store-location.js';
@@ -225,6 +227,7 @@ export interface ScaleResults {
   contention?: Awaited<ReturnType<typeof contention>>;
   bigSession?: Awaited<ReturnType<typeof bigSession>>;
   closed?: ClosedSessionsResult;
+  closedServed?: ServedClosedSessions;
 }
 
 export async function runScale(parts: readonly string[]): Promise<ScaleResults> {
@@ -232,6 +235,9 @@ export async function runScale(parts: readonly string[]): Promise<ScaleResults> 
   if (parts.includes('zero')) results.zero = await zero();
   if (parts.includes('contention')) results.contention = await contention();
   if (parts.includes('bigsession')) results.bigSession = await bigSession();
-  if (parts.includes('closed')) results.closed = await closedSessionsInChild();
+  if (parts.includes('closed')) {
+    results.closed = await closedSessionsInChild();
+    results.closedServed = await closedSessionsServed();
+  }
   return results;
 }

@@ -1,0 +1,87 @@
+/**
+ * Issue 12's memory figure as an operator sees it: `varledger serve` in a
+ * child process of its own, 20,000 sessions created, given 3 variables and
+ * closed over gRPC (100 at a time), and the server's RSS read from
+ * /proc/<pid>/status after the first 1,000 and after all of them.
+ *
+ * Unlike closed-sessions.ts (the service in process, a forced GC before each
+ * reading) nothing here can make the server collect garbage first, so the
+ * figure includes the old-generation headroom V8 keeps under load (it gives
+ * it back once the server is idle: V8's memory reducer, some seconds later).
+ * Both are reported; neither is a fit for the other's purpose.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { LedgerRpc } from '../src/client/ledger-rpc.js';
+import { ACTOR, seedFloats } from './ledger-setup.js';
+import { makeTempDir } from './server-fixture.js';
+import { round } from './stats.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const CLOSED_SESSIONS = Number(process.env.BENCH_SCALE_CLOSED ?? 20_000);
+const IN_FLIGHT = 100;
+
+export interface ServedClosedSessions {
+  readonly sessions: number;
+  readonly rssAfter1kMiB: number;
+  readonly rssAfterAllMiB: number;
+  readonly rssGrowthMiB: number;
+  readonly seconds: number;
+}
+
+const rssMiB = (pid: number) => {
+  const kib = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  if (kib === undefined) throw new Error(`no VmRSS for process ${pid}`);
+  return round(Number(kib) / 1024, 1);
+};
+
+export async function closedSessionsServed(): Promise<ServedClosedSessions> {
+  const tmp = makeTempDir('varledger-closed-served-');
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', join(tmp.dir, 'ledger.db'), '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  let rpc: LedgerRpc | undefined;
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const [name, value] = line.split(':');
+        if (name === 'GRPC_READY') resolve(Number(value));
+      });
+      child.once('close', (code) => reject(new Error(`the server exited before it was ready (${code})`)));
+    });
+    const client = (rpc = new LedgerRpc(`127.0.0.1:${port}`));
+    const pid = child.pid!;
+    const lifecycle = async (i: number) => {
+      const sessionId = `c${i}`;
+      await client.call('createSession', { sessionId }, ACTOR);
+      await seedFloats(client, sessionId, 3, 'a');
+      await client.call('closeSession', { sessionId }, ACTOR);
+    };
+    const batch = async (from: number, to: number) => {
+      for (let i = from; i < to; i += IN_FLIGHT) await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, to - i) }, (_, k) => lifecycle(i + k)));
+    };
+    // A few live sessions, as in closed-sessions.ts.
+    for (let i = 0; i < 10; i++) await seedFloats(client, `live${i}`, 3, 'a');
+    const started = performance.now();
+    await batch(0, 1_000);
+    const after1k = rssMiB(pid);
+    await batch(1_000, CLOSED_SESSIONS);
+    const afterAll = rssMiB(pid);
+    return {
+      sessions: CLOSED_SESSIONS,
+      rssAfter1kMiB: after1k,
+      rssAfterAllMiB: afterAll,
+      rssGrowthMiB: round(afterAll - after1k, 1),
+      seconds: round((performance.now() - started) / 1000, 1),
+    };
+  } finally {
+    rpc?.close();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    tmp.remove();
+  }
+}
