@@ -81,6 +81,11 @@
  *                              watch: sequential latency samples per case
  *                              (2000), writes for events/s (10000), calls per
  *                              watched/unwatched round (3000)
+ *   BENCH_SCALE_CONTENTION_ROUNDS, BENCH_SCALE_INCREMENTS
+ *                              contention: measured rounds of its five
+ *                              configurations after a warm-up round (3),
+ *                              increments per writer per run (100)
+ *   BENCH_SCALE_CLOSED         closed: sessions created and closed (20000)
  *   BENCH_BRIDGE_ROUNDS, BENCH_PYTHON_ROUNDS
  *                              bridge: rounds of the four calls (200);
  *                              python: rounds of singles vs batch (9)
