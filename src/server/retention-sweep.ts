@@ -13,12 +13,12 @@
  * whole of it (SQLite: the loop blocked 0.7–0.8 s; PostgreSQL: writers on
  * other sessions waited 1.7–3.7 s), a step for tens of ms.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Clock } from '../service/clock.js';
 import type { LedgerService } from '../service/ledger-service.js';
 import { ArchiveFile } from '../store/archive-file.js';
+import { nextArchivePath } from './archive-names.js';
 
 export interface RetentionOptions {
   /** Sessions that ended longer ago than this are archived, ms. */
@@ -49,15 +49,6 @@ export const SWEEP_STEP: SweepStep = { maxSessions: 500, maxEvents: 500 };
 /** One turn of the event loop: the calls that arrived meanwhile are read and answered. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** `varledger-archive-2026-01-31T09-00-00-000Z.jsonl`, with `-2`, `-3` … if the name is taken. */
-export function archivePath(dir: string, now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
-  for (let n = 1; ; n++) {
-    const path = join(dir, `varledger-archive-${stamp}${n > 1 ? `-${n}` : ''}.jsonl`);
-    if (!existsSync(path)) return path;
-  }
-}
-
 /** Starts the periodic compaction; returns the function that stops it (and waits for a run in progress). */
 export function startRetentionSweep(service: LedgerService, clock: Clock, options: RetentionOptions, logger: Logger): () => Promise<void> {
   mkdirSync(options.archiveDir, { recursive: true });
@@ -70,9 +61,13 @@ export function startRetentionSweep(service: LedgerService, clock: Clock, option
     const now = clock.now();
     const endedBefore = now - options.retainEndedMs;
     let compacted = false;
+    // Each step's archive: the run's time and the next sequence number (archive-names.ts).
+    let sequence = 1;
     try {
       while (!stopping) {
-        const path = archivePath(options.archiveDir, now);
+        const next = nextArchivePath(options.archiveDir, now, sequence);
+        const path = next.path;
+        sequence = next.sequence + 1;
         const result = await service.compact({ endedBefore, archive: new ArchiveFile(path), ...step, snapshot: false });
         if (!result) break;
         compacted = true;
