@@ -15,6 +15,7 @@ export interface EventFilter extends AuditFilter {
   readonly limit?: number | undefined;
 }
 
+/** A registration's name; migrations/0008_registrations_by_name.sql indexes exactly this expression (with kind = 'variable_registered'). */
 const NAME = "json_extract(payload, '$.name')";
 
 /**
