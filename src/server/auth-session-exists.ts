@@ -16,6 +16,8 @@ import type { LedgerService } from '../service/ledger-service.js';
 export function sessionExists(service: LedgerService, id: string): boolean | Promise<boolean> {
   if (id === '') return false;
   if (service.peekSession(id as SessionId)) return true;
+  // An id the log never had (most creates): no store read, no wait.
+  if (!service.mayHaveSession(id as SessionId)) return false;
   let sessionId: SessionId;
   try {
     sessionId = parseSessionId(id);

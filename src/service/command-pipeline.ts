@@ -69,6 +69,12 @@ export interface PipelineOptions {
    * of an ended id as already existing).
    */
   readonly absentSession: (sessionId: SessionId, at: Revision) => Promise<SessionState | undefined>;
+  /**
+   * False only for an id the log never had (as of the projection's head):
+   * such a session is absent for certain, and the round need not wait for
+   * `absentSession` (session-id-filter.ts). Default: every id may exist.
+   */
+  readonly mayExist?: (sessionId: SessionId) => boolean;
   /** Runs after each round, outside any transaction (snapshots). */
   readonly afterRound: () => Promise<void>;
   /** Hears each round the store wrote (metrics); must not throw. */
@@ -199,8 +205,8 @@ export class CommandPipeline {
     }
     // Looked up inside the round: nothing changes the projection while it waits, so the answer holds at decidedAt.
     const lookup = this.lookUpAbsent(batch);
-    // Most rounds touch only live sessions: no await (no extra turn) for them.
-    const absent = lookup && (await lookup);
+    // Most rounds touch only live sessions or new ids: no await (no extra turn) for them.
+    const absent = lookup instanceof Promise ? await lookup : lookup;
     const decidedAt = projection.head;
     const overlays = new Map<SessionId, Speculation>();
     const commits: AppendCommit[] = [];
@@ -297,9 +303,13 @@ export class CommandPipeline {
     await this.options.afterRound();
   }
 
-  /** The states of the batch's sessions the projection does not hold, read together; undefined when it holds them all. */
-  private lookUpAbsent(batch: readonly Pending[]): Promise<Map<SessionId, SessionState | undefined>> | undefined {
-    const { projection } = this.options;
+  /**
+   * The states of the batch's sessions the projection does not hold, read
+   * together; undefined when it holds them all, and no promise when none
+   * needs the store (held ended ones, ids the log never had).
+   */
+  private lookUpAbsent(batch: readonly Pending[]): Map<SessionId, SessionState | undefined> | Promise<Map<SessionId, SessionState | undefined>> | undefined {
+    const { projection, mayExist } = this.options;
     let absent: Map<SessionId, SessionState | undefined> | undefined;
     for (const pending of batch) {
       if (projection.session(pending.sessionId) || absent?.has(pending.sessionId)) continue;
@@ -307,7 +317,8 @@ export class CommandPipeline {
     }
     if (!absent) return undefined;
     const at = projection.head;
-    const missing = [...absent].filter(([, held]) => held === undefined).map(([id]) => id);
+    const missing = [...absent].filter(([id, held]) => held === undefined && (mayExist?.(id) ?? true)).map(([id]) => id);
+    if (missing.length === 0) return absent;
     const known = absent;
     return Promise.all(missing.map((id) => this.options.absentSession(id, at))).then((found) => {
       missing.forEach((id, i) => known.set(id, found[i]));

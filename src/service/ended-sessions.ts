@@ -27,6 +27,8 @@ export class EndedSessions {
   constructor(
     private readonly store: EventStore,
     private readonly capacity = ENDED_CACHE_SIZE,
+    /** False only for an id the log never had (session-id-filter.ts): such a lookup needs no read. */
+    private readonly mayExist: (sessionId: SessionId) => boolean = () => true,
   ) {}
 
   /** A cached ended session, or undefined (no store read). */
@@ -48,6 +50,7 @@ export class EndedSessions {
   async lookup(sessionId: SessionId, at: Revision): Promise<SessionState | undefined> {
     const hit = this.cached(sessionId);
     if (hit) return hit;
+    if (!this.mayExist(sessionId)) return undefined;
     const removals = this.removals;
     const session = await foldSessionAt(this.store, sessionId, at);
     if (!session || session.status === 'active') return session;

@@ -42,6 +42,7 @@ import { DEFAULT_MAX_SESSIONS, type ArchiveWriter, type CompactionResult } from 
 import { operationVariables } from './commit-results.js';
 import { foldSessionAt } from './past-session.js';
 import { EndedSessions } from './ended-sessions.js';
+import { SessionIdFilter } from './session-id-filter.js';
 import type { Digest } from '../store/hash-chain.js';
 import { ChangeFeed, type CommitListener } from './change-feed.js';
 import type { Clock } from './clock.js';
@@ -130,6 +131,8 @@ export class LedgerService {
     private readonly options: LedgerServiceOptions,
     private readonly projection: Projection,
     horizon: Revision,
+    /** Every session id the log has had as of the projection's head (maybe more): a "no" needs no store read. */
+    private readonly sessionIds: SessionIdFilter,
   ) {
     this.horizon = horizon;
     this.liveness = new SessionLiveness(options.clock, options.store, options.onError ?? (() => {}));
@@ -140,10 +143,13 @@ export class LedgerService {
     this.snapshotBasis = projection.snapshotRevision;
     this.knownSnapshot = projection.snapshotRevision;
     this.feed = new ChangeFeed(options.onError ?? (() => {}));
-    this.ended = new EndedSessions(options.store);
+    const mayExist = (id: SessionId) => sessionIds.mayContain(id);
+    this.ended = new EndedSessions(options.store, undefined, mayExist);
     // Whoever ended a session (this process or another), its liveness bookkeeping goes.
     this.feed.subscribe(({ events }) => {
       for (const e of events) {
+        // First, before any listener may look a session up: whoever created it, the filter has it from now on.
+        if (e.kind === 'session_created') sessionIds.add(e.sessionId);
         if (e.kind === 'session_closed' || e.kind === 'session_expired') this.liveness.forget(e.sessionId);
         // Whoever compacted (this process, the CLI, another node), the horizon moves when the projection folds it.
         if (e.kind === 'log_compacted') {
@@ -157,6 +163,7 @@ export class LedgerService {
       projection,
       feed: this.feed,
       absentSession: (sessionId, at) => this.ended.lookup(sessionId, at),
+      mayExist,
       afterRound: () => this.snapshotIfDue(),
       ...(options.groupCommit === false && { maxRoundSize: 1 }),
       ...(options.onAppended && { onAppended: options.onAppended }),
@@ -166,7 +173,17 @@ export class LedgerService {
   /** Folds the projection from the store (newest snapshot plus the log after it) and starts the service. */
   static async open(options: LedgerServiceOptions): Promise<LedgerService> {
     const projection = await Projection.load(options.store);
-    return new LedgerService(options, projection, (await options.store.retention()).horizon);
+    const sessionIds = await readSessionIds(options.store, projection.head);
+    return new LedgerService(options, projection, (await options.store.retention()).horizon, sessionIds);
+  }
+
+  /**
+   * False only when the log never had this session (as of the head): it
+   * exists in no state, and no store read is needed to say so. True may
+   * still be a session that never existed (findSession tells).
+   */
+  mayHaveSession(sessionId: SessionId): boolean {
+    return this.projection.session(sessionId) !== undefined || this.sessionIds.mayContain(sessionId);
   }
 
   /** The oldest revision reads can still ask for: everything at or below the retention horizon was removed. */
@@ -721,6 +738,21 @@ export class LedgerService {
       throw new DomainError('not_found', `Session not found at revision ${atRevision}: ${sessionId}`);
     }
     return past;
+  }
+}
+
+/** Ids per read of the store's session index when the filter is built. */
+const SESSION_IDS_PAGE = 10_000;
+
+/** Every session id in the log up to `head`, paged through the store's index of session creations. */
+async function readSessionIds(store: EventStore, head: Revision): Promise<SessionIdFilter> {
+  const filter = new SessionIdFilter();
+  let after = '';
+  for (;;) {
+    const page = await store.sessionIds(after, SESSION_IDS_PAGE, head);
+    for (const id of page) filter.add(id);
+    if (page.length < SESSION_IDS_PAGE) return filter;
+    after = page[page.length - 1] as string;
   }
 }
 
