@@ -86,6 +86,9 @@
  *                              configurations after a warm-up round (3),
  *                              increments per writer per run (100)
  *   BENCH_SCALE_CLOSED         closed: sessions created and closed (20000)
+ *   BENCH_SCALE_CLOSED_RUNS, BENCH_SCALE_CLOSED_SERVED_RUNS
+ *                              closed: fresh child processes, in process
+ *                              and `varledger serve`; medians taken (3, 3)
  *   BENCH_BRIDGE_ROUNDS, BENCH_PYTHON_ROUNDS
  *                              bridge: rounds of the four calls (200);
  *                              python: rounds of singles vs batch (9)

@@ -62,7 +62,7 @@ export function scaleRows(scale: ScaleResults): TargetRow[] {
     const n = fmt(closed.sessions);
     rows.push({
       benchmark: `RSS after ${n} closed sessions vs after 1,000`,
-      measured: `${fmt(closed.rssGrowthMiB, 1)} MiB (${fmt(closed.rssAfterAllMiB, 1)} vs ${fmt(closed.rssAfter1kMiB, 1)} MiB)`,
+      measured: `${fmt(closed.rssGrowthMiB, 1)} MiB (${fmt(closed.rssAfterAllMiB, 1)} vs ${fmt(closed.rssAfter1kMiB, 1)} MiB); runs: ${closed.rssGrowthRunsMiB.map((g) => fmt(g, 1)).join(', ')}`,
       target: '≤ 20 MiB growth',
       met: closed.rssGrowthMiB <= 20,
     });
@@ -70,8 +70,8 @@ export function scaleRows(scale: ScaleResults): TargetRow[] {
     rows.push(info('  (V8 young generation reserved, same points)', `${fmt(closed.youngAfterAllMiB, 1)} vs ${fmt(closed.youngAfter1kMiB, 1)} MiB`));
     if (closedServed) {
       rows.push({
-        benchmark: '  the same through `varledger serve` (gRPC, no forced GC)',
-        measured: `${fmt(closedServed.rssGrowthMiB, 1)} MiB (${fmt(closedServed.rssAfterAllMiB, 1)} vs ${fmt(closedServed.rssAfter1kMiB, 1)} MiB)`,
+        benchmark: `  the same through \`varledger serve\` (gRPC, no forced GC; median of ${closedServed.runs.length})`,
+        measured: `${fmt(closedServed.rssGrowthMiB, 1)} MiB (${fmt(closedServed.rssAfterAllMiB, 1)} vs ${fmt(closedServed.rssAfter1kMiB, 1)} MiB); runs: ${closedServed.runs.map((r) => fmt(r.rssGrowthMiB, 1)).join(', ')}`,
         target: '≤ 20 MiB growth',
         met: closedServed.rssGrowthMiB <= 20,
       });
