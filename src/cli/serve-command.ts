@@ -5,6 +5,7 @@ import { formatWithOptions } from 'node:util';
 import { duration } from './arguments.js';
 import { pino, type Logger } from 'pino';
 import { DEFAULT_CACHE_MIB } from '../store/sqlite-page-cache.js';
+import { DEFAULT_HEAP_GROWTH_PERCENT, limitHeapGrowth } from './heap-growth.js';
 import { describeLocation, parseStoreLocation, type StoreLocation } from '../store/store-location.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -115,6 +116,7 @@ interface ServeOptions {
   store?: string;
   durability: 'normal' | 'full';
   sqliteCacheMib: number;
+  heapGrowthPercent: number;
   maxMessageBytes: number;
   snapshotEvery: number;
   snapshotKeep: number;
@@ -176,6 +178,15 @@ export function serveCommand(): Command {
         .env('VARLEDGER_SQLITE_CACHE_MIB')
         .default(DEFAULT_CACHE_MIB)
         .argParser(integer(1, 64 * 1024)),
+    )
+    .addOption(
+      new Option(
+        '--heap-growth-percent <percent>',
+        "after start-up, let V8's old generation grow to (1 + N/100) × the live heap between full collections, so RSS follows live data (0: V8's own choice, up to 4×)",
+      )
+        .env('VARLEDGER_HEAP_GROWTH_PERCENT')
+        .default(DEFAULT_HEAP_GROWTH_PERCENT)
+        .argParser(integer(0, 1_000)),
     )
     .addOption(
       new Option('--max-message-bytes <bytes>', 'largest request accepted')
@@ -306,9 +317,19 @@ export function serveCommand(): Command {
         return;
       }
       logger.info(
-        { host: opts.host, port: server.port, store: describeLocation(location), durability: opts.durability, tls: opts.tlsCert !== undefined, auth: server.authority.enabled },
+        {
+          host: opts.host,
+          port: server.port,
+          store: describeLocation(location),
+          durability: opts.durability,
+          tls: opts.tlsCert !== undefined,
+          auth: server.authority.enabled,
+          heapGrowthPercent: opts.heapGrowthPercent,
+        },
         'listening',
       );
+      // Start-up's fold is done: from here the heap holds what the server keeps (see heap-growth.ts).
+      limitHeapGrowth(opts.heapGrowthPercent);
       // The one line on stdout: supervisors and tests wait for it.
       process.stdout.write(`GRPC_READY:${server.port}\n`);
       if (server.httpPort !== undefined) {

@@ -58,6 +58,25 @@ test('--watch-progress-ms reaches the watch hub: an idle watcher gets progress m
   t.is(first.revision, 2n);
 });
 
+test('--heap-growth-percent is applied after start-up and reported in the listening line (default 50, 0 leaves V8 alone)', async (t) => {
+  const dir = scratch(t);
+  let runs = 0;
+  const listening = async (args: string[], env: Record<string, string> = {}) => {
+    const cli = await startCli(['--port', '0', '--data', join(dir, `heap-${++runs}.db`), ...args], env);
+    t.teardown(() => cli.stop());
+    t.is(await writeAndRead(cli.address), 0.5);
+    t.deepEqual(await cli.stop('SIGTERM'), { code: 0, signal: null });
+    const line = cli
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes('"listening"'));
+    return (JSON.parse(line ?? '{}') as { heapGrowthPercent?: number }).heapGrowthPercent;
+  };
+  t.is(await listening([]), 50);
+  t.is(await listening(['--heap-growth-percent', '0']), 0);
+  t.is(await listening([], { VARLEDGER_HEAP_GROWTH_PERCENT: '25' }), 25);
+});
+
 test('--durability full works', async (t) => {
   const dir = scratch(t);
   const data = join(dir, 'full.db');
@@ -99,6 +118,7 @@ const badFlags: readonly { title: string; args: string[]; env?: Record<string, s
   { title: '--durability weird', args: ['--port', '0', '--durability', 'weird'], stderr: /weird|durability/ },
   { title: 'an unknown flag', args: ['--port', '0', '--frobnicate'], stderr: /frobnicate/ },
   { title: '--watch-buffer-bytes 10', args: ['--port', '0', '--watch-buffer-bytes', '10'], stderr: /watch-buffer-bytes/ },
+  { title: '--heap-growth-percent -5', args: ['--port', '0', '--heap-growth-percent', '-5'], stderr: /heap-growth-percent/ },
   { title: '--sqlite-cache-mib 0', args: ['--port', '0', '--sqlite-cache-mib', '0'], stderr: /sqlite-cache-mib/ },
   { title: '--snapshot-keep -1', args: ['--port', '0', '--snapshot-keep', '-1'], stderr: /snapshot-keep/ },
   { title: '--retain-ended 3x', args: ['--port', '0', '--retain-ended', '3x'], stderr: /retain-ended.*duration/ },
