@@ -5,9 +5,9 @@
  * V8 chooses that factor itself, up to 4× for a small heap whose collections
  * are quick. A server's live heap is small and steady (live sessions), so
  * under load its RSS grew with garbage V8 saw no reason to collect yet: over
- * 20,000 sessions created and closed, RSS grew 21–45 MiB from run to run
+ * 20,000 sessions created and closed, RSS grew 15–48 MiB from run to run
  * while the heap in use after a collection grew 0.4 MiB. With the old
- * generation held to 1.5× the live heap it grew 2–4 MiB, and 16-in-flight
+ * generation held to 1.5× the live heap it moved −7 to +4 MiB, and 16-in-flight
  * SetVariable throughput stayed within the run-to-run noise (bench
  * `closed` and `zero` sections, 2026-12-06).
  *
