@@ -13,17 +13,14 @@
  * from run to run (14.8–46.1 MiB in six runs on one build), so the figure
  * is the median of RUNS fresh servers, each run's growth listed beside it.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { LedgerRpc } from '../src/client/ledger-rpc.js';
+import { startCli, type ReadyCli } from '../test/helpers/cli-process.js';
 import { ACTOR, seedFloats } from './ledger-setup.js';
 import { makeTempDir } from './server-fixture.js';
 import { round } from './stats.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const CLOSED_SESSIONS = Number(process.env.BENCH_SCALE_CLOSED ?? 20_000);
 const IN_FLIGHT = 100;
 const RUNS = Number(process.env.BENCH_SCALE_CLOSED_SERVED_RUNS ?? 3);
@@ -57,21 +54,12 @@ export async function closedSessionsServed(): Promise<ServedClosedSessions> {
 
 async function oneRun(): Promise<ServedRun> {
   const tmp = makeTempDir('varledger-closed-served-');
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', join(tmp.dir, 'ledger.db'), '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  let server: ReadyCli | undefined;
   let rpc: LedgerRpc | undefined;
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        const [name, value] = line.split(':');
-        if (name === 'GRPC_READY') resolve(Number(value));
-      });
-      child.once('close', (code) => reject(new Error(`the server exited before it was ready (${code})`)));
-    });
-    const client = (rpc = new LedgerRpc(`127.0.0.1:${port}`));
-    const pid = child.pid!;
+    server = await startCli(['--port', '0', '--data', join(tmp.dir, 'ledger.db'), '--log-level', 'warn']);
+    const client = (rpc = new LedgerRpc(server.address));
+    const pid = server.child.pid!;
     const lifecycle = async (i: number) => {
       const sessionId = `c${i}`;
       await client.call('createSession', { sessionId }, ACTOR);
@@ -96,8 +84,7 @@ async function oneRun(): Promise<ServedRun> {
     };
   } finally {
     rpc?.close();
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
+    await server?.stop();
     tmp.remove();
   }
 }
